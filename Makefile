@@ -1,0 +1,48 @@
+# The two front doors: `make run` and `make test`. Everything they need is installed on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint format install uv web check-python
+
+help:
+	@echo "make run    start BA Assistant on http://$${HOST:-127.0.0.1}:$${PORT:-8000}"
+	@echo "make test   install what the tests need and run every test"
+	@echo "make lint   ruff format check, ruff check, mypy"
+
+check-python:
+	@python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "BA Assistant needs Python 3.11 or newer as python3")'
+
+# uv comes from PyPI into a private folder when it is not already on PATH.
+uv: check-python
+	@test -x "$(UV)" || { echo "installing uv into .tools/"; python3 -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check uv; }
+
+install: uv
+	@"$(UV)" sync --frozen --quiet
+
+# The web app (web/) is built when it exists; the API runs without it.
+web:
+	@if [ -f web/package.json ]; then \
+		command -v npm >/dev/null || { echo "npm is needed to build the web app (Node 20)"; exit 1; }; \
+		[ -d web/node_modules ] || (cd web && npm ci --no-audit --no-fund); \
+		(cd web && npm run build); \
+	fi
+
+run: install web
+	@"$(UV)" run --frozen ba-assistant serve
+
+lint: install
+	@"$(UV)" run --frozen ruff format --check src tests bench
+	@"$(UV)" run --frozen ruff check src tests bench
+	@"$(UV)" run --frozen mypy
+
+test: install lint
+	@"$(UV)" run --frozen pytest $(PYTEST_ARGS)
+
+format: install
+	@"$(UV)" run --frozen ruff format src tests bench
+	@"$(UV)" run --frozen ruff check --fix src tests bench

@@ -1,0 +1,3 @@
+from ba_assistant.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The database engine (SQLCipher-encrypted SQLite by default, or PostgreSQL) and sessions.
+
+SQLite details that matter under load: the raw SQLCipher key is derived once (the passphrase
+KDF would cost ~0.1 s per connection), every connection runs in WAL mode with a busy timeout,
+and write transactions start with ``BEGIN IMMEDIATE`` so that two writers queue on the lock
+instead of failing with "database is locked" when a read transaction tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from ba_assistant.config import Settings
+
+BUSY_TIMEOUT_MS = 15_000
+_KDF_SALT = b"ba-assistant/sqlcipher/v1"
+_KDF_ITERATIONS = 256_000
+_IMMEDIATE = "ba_sqlite_immediate"
+
+
+def derive_sqlcipher_key(passphrase: str) -> str:
+    """The 256-bit raw key (hex) SQLCipher uses, derived from SQLCIPHER_KEY."""
+    raw = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), _KDF_SALT, _KDF_ITERATIONS)
+    return raw.hex()
+
+
+def sqlcipher_connect(path: str, hex_key: str) -> Any:
+    """A raw sqlcipher3 connection to ``path``, keyed and configured like the pool's."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    connection = sqlcipher.connect(path, check_same_thread=False, isolation_level=None)
+    _configure_sqlite(connection, hex_key)
+    return connection
+
+
+def _configure_sqlite(connection: Any, hex_key: str | None) -> None:
+    cursor = connection.cursor()
+    if hex_key is not None:
+        cursor.execute(f"PRAGMA key = \"x'{hex_key}'\"")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(settings, url.database or "")
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800)
+
+
+def _create_sqlite_engine(settings: Settings, path: str) -> Engine:
+    if path in ("", ":memory:"):
+        raise ValueError("an in-memory SQLite database cannot be shared; use a file")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = settings.sqlcipher_key.get_secret_value() if settings.sqlcipher_key else None
+    hex_key = derive_sqlcipher_key(key) if key else None
+    module: Any
+    if hex_key is not None:
+        import sqlcipher3.dbapi2
+
+        module = sqlcipher3.dbapi2
+    else:  # only reachable in development with SQLCIPHER_KEY deliberately empty
+        import sqlite3
+
+        module = sqlite3
+    engine = create_engine(
+        f"sqlite:///{path}",
+        module=module,
+        poolclass=QueuePool,
+        pool_size=10,
+        max_overflow=40,
+        pool_timeout=30,
+        connect_args={"check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below), so the driver must not.
+        dbapi_connection.isolation_level = None
+        _configure_sqlite(dbapi_connection, hex_key)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine plus two session factories: reads, and writes (``BEGIN IMMEDIATE``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = create_db_engine(settings)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        write_engine = self.engine.execution_options(**{_IMMEDIATE: True})
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error."""
+        factory = self._writer if write else self._reader
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    database: Database = request.app.state.db
+    with database.session(write=request.method not in _SAFE_METHODS) as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

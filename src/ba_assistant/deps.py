@@ -1,0 +1,134 @@
+"""Dependencies endpoints declare in their signature: settings, the user, owned rows."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ba_assistant.auth import service as auth
+from ba_assistant.auth.tokens import verify_access_token
+from ba_assistant.config import Settings
+from ba_assistant.db import SessionDep
+from ba_assistant.errors import Forbidden, NotFound, Unauthorized
+from ba_assistant.models import Document, Project, Thread, User
+from ba_assistant.ratelimit import RateLimiter
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from a sign-in route")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit_by_ip(request: Request, limiter: RateLimiterDep) -> None:
+    limiter.check_ip(client_ip(request))
+
+
+IpRateLimit = Depends(limit_by_ip)
+
+
+def get_current_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        limiter.check_ip(client_ip(request))
+        raise Unauthorized("Authentication required")
+    try:
+        claims = verify_access_token(settings, credentials.credentials)
+    except Unauthorized:
+        limiter.check_ip(client_ip(request))
+        raise
+    user = auth.get_user(session, str(claims["sub"]))
+    if user is None:
+        raise Unauthorized("This account no longer exists")
+    request.state.user_id = user.id
+    limiter.check_user(user.id)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def _valid_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def load_owned_project(session: Session, user: User, project_id: str) -> Project:
+    project = session.get(Project, project_id) if _valid_id(project_id) else None
+    if project is None:
+        raise NotFound("Project not found")
+    if project.user_id != user.id:
+        raise Forbidden("You don't have access to this project")
+    return project
+
+
+def _owned_project(project_id: str, user: CurrentUser, session: SessionDep) -> Project:
+    return load_owned_project(session, user, project_id)
+
+
+def _owned_document(document_id: str, user: CurrentUser, session: SessionDep) -> Document:
+    row = (
+        session.execute(
+            select(Document, Project.user_id)
+            .join(Project, Project.id == Document.project_id)
+            .where(Document.id == document_id)
+        ).first()
+        if _valid_id(document_id)
+        else None
+    )
+    if row is None:
+        raise NotFound("Document not found")
+    if row.user_id != user.id:
+        raise Forbidden("You don't have access to this document")
+    document: Document = row.Document
+    return document
+
+
+def _owned_thread(thread_id: str, user: CurrentUser, session: SessionDep) -> Thread:
+    row = (
+        session.execute(
+            select(Thread, Project.user_id)
+            .join(Project, Project.id == Thread.project_id)
+            .where(Thread.id == thread_id)
+        ).first()
+        if _valid_id(thread_id)
+        else None
+    )
+    if row is None:
+        raise NotFound("Thread not found")
+    if row.user_id != user.id:
+        raise Forbidden("You don't have access to this thread")
+    thread: Thread = row.Thread
+    return thread
+
+
+OwnedProject = Annotated[Project, Depends(_owned_project)]
+OwnedDocument = Annotated[Document, Depends(_owned_document)]
+OwnedThread = Annotated[Thread, Depends(_owned_thread)]

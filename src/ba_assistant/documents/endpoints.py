@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ba_assistant.config import Settings
+from ba_assistant.db import SessionDep
+from ba_assistant.deps import OwnedDocument, OwnedProject, SettingsDep
+from ba_assistant.documents import search
+from ba_assistant.documents import service as documents
+from ba_assistant.documents.extract import (
+    SUPPORTED,
+    TEXT_TYPES,
+    Extracted,
+    clean_filename,
+    extension,
+    extract,
+    normalise_text,
+)
+from ba_assistant.documents.schemas import (
+    DocumentCreate,
+    DocumentList,
+    DocumentRead,
+    DocumentWithContent,
+    SearchResult,
+    SearchResults,
+)
+from ba_assistant.errors import (
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+    ValidationFailed,
+    field_errors,
+)
+from ba_assistant.models import Project
+from ba_assistant.schemas import Page, page_params
+
+router = APIRouter(prefix="/api", tags=["documents"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": DocumentCreate.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": f"A {SUPPORTED} file",
+                        }
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def too_large(settings: Settings) -> PayloadTooLarge:
+    mib = settings.max_document_bytes / (1024 * 1024)
+    return PayloadTooLarge(
+        f"The document is larger than the {mib:g} MB limit. Split it or remove images.",
+        details={"max_bytes": settings.max_document_bytes},
+    )
+
+
+@router.get(
+    "/projects/{project_id}/documents", response_model=DocumentList, summary="List documents"
+)
+def list_documents(
+    project: OwnedProject, session: SessionDep, page: Annotated[Page, Depends(page_params)]
+) -> DocumentList:
+    items, total = documents.list_documents(session, project, limit=page.limit, offset=page.offset)
+    return DocumentList(
+        documents=[DocumentRead.model_validate(d) for d in items],
+        total=total,
+        has_more=page.offset + len(items) < total,
+    )
+
+
+@router.post(
+    "/projects/{project_id}/documents",
+    response_model=DocumentRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a document",
+    openapi_extra=_UPLOAD_BODY,
+    responses={413: {"description": "Too large"}, 415: {"description": "Unsupported type"}},
+)
+async def upload_document(
+    request: Request, project: OwnedProject, session: SessionDep, settings: SettingsDep
+) -> DocumentRead:
+    """JSON `{name, content}` for text, or multipart with a `file` (.txt .md .pdf .docx)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        name, extracted, size = await _from_json(request, settings)
+    elif media_type == "multipart/form-data":
+        name, extracted, size = await _from_multipart(request, settings)
+    else:
+        raise UnsupportedMediaType(
+            "Send JSON {name, content}, or multipart/form-data with the document as 'file'."
+        )
+    document = await run_in_threadpool(_store, session, project, name, extracted, size, settings)
+    return DocumentRead.model_validate(document)
+
+
+def _store(
+    session: Session,
+    project: Project,
+    name: str,
+    extracted: Extracted,
+    size: int,
+    settings: Settings,
+) -> Any:
+    return documents.create_document(
+        session, project, name=name, extracted=extracted, size_bytes=size, fernet=settings.fernet
+    )
+
+
+async def _from_json(request: Request, settings: Settings) -> tuple[str, Extracted, int]:
+    try:
+        body = DocumentCreate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise ValidationFailed("Please check your input", details=field_errors(exc)) from exc
+    size = len(body.content.encode("utf-8"))
+    if size > settings.max_document_bytes:
+        raise too_large(settings)
+    text = normalise_text(body.content)
+    if not text.strip():
+        raise ValidationFailed(
+            "Please check your input", details={"content": "Content must not be empty"}
+        )
+    name = clean_filename(body.name)
+    content_type = TEXT_TYPES.get(extension(name), "text/plain")
+    return name, Extracted(text, content_type), size
+
+
+async def _from_multipart(request: Request, settings: Settings) -> tuple[str, Extracted, int]:
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ValidationFailed(
+            "Please check your input", details={"file": "Attach the document as 'file'"}
+        )
+    data = await upload.read(settings.max_document_bytes + 1)
+    await upload.close()
+    if len(data) > settings.max_document_bytes:
+        raise too_large(settings)
+    name = clean_filename(upload.filename or "")
+    if not data:
+        raise Unprocessable("The file is empty. Choose a file with some content.")
+    extracted = await run_in_threadpool(extract, name, data)
+    return name, extracted, len(data)
+
+
+@router.get(
+    "/documents/{document_id}", response_model=DocumentWithContent, summary="Get a document"
+)
+def get_document(document: OwnedDocument, settings: SettingsDep) -> DocumentWithContent:
+    content = documents.read_content(document, settings.fernet)
+    return DocumentWithContent(
+        **DocumentRead.model_validate(document).model_dump(), content=content
+    )
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a document",
+)
+def delete_document(document: OwnedDocument, session: SessionDep) -> None:
+    documents.delete_document(session, document)
+
+
+@router.get(
+    "/projects/{project_id}/search",
+    response_model=SearchResults,
+    summary="Search the project's documents",
+)
+def search_documents(
+    project: OwnedProject,
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=20_000, description="Words to find")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchResults:
+    """Ranked passages. Quotes, operators and symbols in `q` are treated as plain words."""
+    hits = search.search(session, project.id, q, limit=limit + 1)
+    results = [SearchResult(**vars(hit)) for hit in hits[:limit]]
+    return SearchResults(results=results, total=len(results), has_more=len(hits) > limit)

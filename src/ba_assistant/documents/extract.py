@@ -1,0 +1,324 @@
+"""Turn an uploaded file into text we can store, search and show to the AI.
+
+Supported: .txt and .md (UTF-8, UTF-16 with BOM, or Windows-1252), .pdf (pypdf) and .docx
+(python-docx, with headings, lists and tables kept as markdown). Anything else, or a file whose
+bytes do not match its extension, is refused with 415; a file we recognise but cannot read
+(empty, password-protected, scanned, corrupt, zip bomb) is refused with 422 and a message that
+tells the person what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from ba_assistant.errors import Unprocessable, UnsupportedMediaType
+
+TEXT_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
+PDF_TYPE = "application/pdf"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SUPPORTED = ".txt, .md, .pdf, .docx"
+
+# Limits for what a .docx may unpack to; a real requirements document is far below these.
+DOCX_MAX_ENTRIES = 2_000
+DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+DOCX_MAX_RATIO = 200
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    content_type: str
+
+
+def clean_filename(name: str, *, default: str = "document") -> str:
+    """A display name safe anywhere: no directories, NUL, control or bidi-override characters."""
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[\\/]", name)[-1]
+    name = _CONTROL.sub("", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
+    name = " ".join(name.split()).strip(" .")
+    if not name:
+        return default
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 250 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else name[:255]
+    return name
+
+
+def extension(name: str) -> str:
+    _, dot, ext = name.rpartition(".")
+    return f".{ext.lower()}" if dot else ""
+
+
+def extract(name: str, data: bytes) -> Extracted:
+    ext = extension(name)
+    if ext in TEXT_TYPES:
+        return Extracted(_text(data, ext), TEXT_TYPES[ext])
+    if ext == ".pdf":
+        return Extracted(_pdf(data), PDF_TYPE)
+    if ext == ".docx":
+        return Extracted(_docx(data), DOCX_TYPE)
+    shown = ext or "files without an extension"
+    raise UnsupportedMediaType(
+        f"{shown} is not supported. Upload a {SUPPORTED} file.",
+        details={"supported": SUPPORTED.split(", ")},
+    )
+
+
+def _mismatch(ext: str, actual: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType(
+        f"This file is named {ext} but its content is {actual}. "
+        "Rename it with the right extension or export it again."
+    )
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(b"%PDF-"):
+        return "a PDF"
+    if data.startswith(b"PK\x03\x04"):
+        return "a ZIP archive (e.g. a Word or Excel file)"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "an old-style Office file"
+    if data[:4] in (b"\x89PNG", b"GIF8") or data[:3] == b"\xff\xd8\xff":
+        return "an image"
+    return None
+
+
+def normalise_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return text.strip("\n")
+
+
+def _text(data: bytes, ext: str) -> str:
+    actual = _sniff(data)
+    if actual:
+        raise _mismatch(ext, actual)
+    text: str | None = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = None
+    elif b"\x00" not in data:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    if text is None or _looks_binary(text):
+        raise _mismatch(ext, "binary data, not text")
+    text = normalise_text(text)
+    if not text.strip():
+        raise Unprocessable("The file is empty. Add some text and upload it again.")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return controls / len(sample) > 0.05
+
+
+def _pdf(data: bytes) -> str:
+    if not data.startswith(b"%PDF-"):
+        actual = _sniff(data) or ("empty" if not data else "not a PDF")
+        if actual == "empty":
+            raise Unprocessable("The file is empty. Export the PDF again and upload it.")
+        raise _mismatch(".pdf", actual)
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _password_protected()
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except FileNotDecryptedError as exc:
+        raise _password_protected() from exc
+    except Unprocessable:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise Unprocessable(
+            "This PDF is damaged and could not be read. Open it in a PDF viewer, "
+            "save or export it again, and upload the new file."
+        ) from exc
+    if not pages:
+        raise Unprocessable("This PDF has no pages.")
+    text = normalise_text("\n\n".join(page.strip() for page in pages if page.strip()))
+    if not text.strip():
+        raise Unprocessable(
+            "This PDF has no text layer: it looks like a scan or images only. Run it "
+            "through OCR (most scanners and Acrobat can) or upload the original document."
+        )
+    return text
+
+
+def _password_protected() -> Unprocessable:
+    return Unprocessable(
+        "This PDF is password-protected. Remove the password (print or export it "
+        "without protection) and upload it again."
+    )
+
+
+def _docx(data: bytes) -> str:
+    if not data.startswith(b"PK\x03\x04"):
+        if not data:
+            raise Unprocessable("The file is empty. Save the document again and upload it.")
+        raise _mismatch(".docx", _sniff(data) or "not a Word document")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        _check_zip(archive, len(data))
+        if "word/document.xml" not in archive.namelist():
+            raise _mismatch(".docx", "a ZIP archive that is not a Word document")
+        archive.close()
+    except zipfile.BadZipFile as exc:
+        raise _corrupt_docx() from exc
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        text = normalise_text(_docx_markdown(document))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise _corrupt_docx() from exc
+    except Exception as exc:  # lxml and python-docx raise many types for malformed XML
+        if type(exc).__module__.startswith(("lxml", "docx")):
+            raise _corrupt_docx() from exc
+        raise
+    if not text.strip():
+        raise Unprocessable("This Word document has no text.")
+    return text
+
+
+def _corrupt_docx() -> Unprocessable:
+    return Unprocessable(
+        "This Word document is damaged and could not be read. Open it in Word or "
+        "LibreOffice, save it again as .docx, and upload the new file."
+    )
+
+
+def _check_zip(archive: zipfile.ZipFile, compressed_size: int) -> None:
+    entries = archive.infolist()
+    total = sum(entry.file_size for entry in entries)
+    if (
+        len(entries) > DOCX_MAX_ENTRIES
+        or total > DOCX_MAX_UNCOMPRESSED
+        or total > DOCX_MAX_RATIO * max(compressed_size, 1) + 10 * 1024 * 1024
+    ):
+        raise Unprocessable(
+            "This Word document unpacks to an unreasonable size, so it was not opened. "
+            "If it is genuine, save it again without embedded media and upload it."
+        )
+
+
+# --- .docx → markdown -------------------------------------------------------------------
+
+_HEADING = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+
+
+def _docx_markdown(document: Any) -> str:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            line = _paragraph(item)
+            if line is not None:
+                blocks.append(line)
+        elif isinstance(item, Table):
+            blocks.append(_table(item))
+    # Consecutive list items belong to one list: join them with single newlines.
+    out: list[str] = []
+    for block in blocks:
+        if out and _is_list_item(block) and _is_list_item(out[-1]):
+            out[-1] += "\n" + block
+        else:
+            out.append(block)
+    return "\n\n".join(out)
+
+
+def _is_list_item(block: str) -> bool:
+    return bool(re.match(r"^\s*(?:[-*]|\d+\.)\s", block))
+
+
+def _runs_markdown(paragraph: Any) -> str:
+    parts: list[str] = []
+    for run in paragraph.runs:
+        text = run.text
+        if not text:
+            continue
+        if text.strip() and run.bold and run.italic:
+            text = f"***{text.strip()}*** "
+        elif text.strip() and run.bold:
+            text = f"**{text.strip()}** "
+        elif text.strip() and run.italic:
+            text = f"*{text.strip()}* "
+        parts.append(text)
+    joined = "".join(parts) if parts else paragraph.text
+    return " ".join(joined.split())
+
+
+def _paragraph(paragraph: Any) -> str | None:
+    text = _runs_markdown(paragraph)
+    if not text:
+        return None
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    if style == "Title":
+        return f"# {paragraph.text.strip()}"
+    match = _HEADING.match(style)
+    if match:
+        return f"{'#' * min(int(match.group(1)), 6)} {paragraph.text.strip()}"
+    depth, numbered = _list_info(paragraph, style)
+    if depth is not None:
+        marker = "1." if numbered else "-"
+        return f"{'  ' * depth}{marker} {text}"
+    return text
+
+
+def _list_info(paragraph: Any, style: str) -> tuple[int | None, bool]:
+    numbered = "number" in style.lower()
+    is_list = style.lower().startswith("list")
+    level = 0
+    num_pr = paragraph._p.pPr.numPr if paragraph._p.pPr is not None else None
+    if num_pr is not None:
+        is_list = True
+        if num_pr.ilvl is not None and num_pr.ilvl.val is not None:
+            level = int(num_pr.ilvl.val)
+    else:
+        match = re.search(r"(\d)$", style)
+        if is_list and match:
+            level = max(int(match.group(1)) - 1, 0)
+    return (min(level, 8) if is_list else None), numbered
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _table(table: Any) -> str:
+    rows: list[list[str]] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            # Merged cells repeat the same object; show their text once.
+            cells.append("" if cell._tc is previous else _cell(cell.text))
+            previous = cell._tc
+        rows.append(cells)
+    if not rows:
+        return ""
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * width]
+    lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""create_app(): the one FastAPI application, API at /api, web app at /."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+
+from ba_assistant import migrations
+from ba_assistant.auth.endpoints import router as auth_router
+from ba_assistant.config import Settings, load_settings
+from ba_assistant.db import Database
+from ba_assistant.documents.endpoints import router as documents_router
+from ba_assistant.errors import (
+    AppError,
+    app_error_handler,
+    http_error_handler,
+    validation_error_handler,
+)
+from ba_assistant.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from ba_assistant.observability import Metrics, PoolCollector, configure_logging
+from ba_assistant.projects.endpoints import router as projects_router
+from ba_assistant.ratelimit import RateLimiter
+from ba_assistant.threads.endpoints import router as threads_router
+
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+_UPLOAD_PATH = re.compile(r"^/api/projects/[^/]+/documents/?$")
+_JSON_BODY_LIMIT = 1024 * 1024
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def body_limit(settings: Settings) -> Callable[[str, str, str], int]:
+    def limit_for(method: str, path: str, content_type: str) -> int:
+        if method == "POST" and _UPLOAD_PATH.match(path):
+            if content_type.startswith("multipart/"):
+                return settings.max_document_bytes + _MULTIPART_OVERHEAD
+            # JSON escapes (\n, \uXXXX) can make the body up to ~2x the text it carries.
+            return 2 * settings.max_document_bytes + _MULTIPART_OVERHEAD
+        return _JSON_BODY_LIMIT
+
+    return limit_for
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    database = Database(settings)
+    metrics = Metrics()
+    metrics.add_collector(PoolCollector(database.engine.pool))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    middleware = [
+        Middleware(RequestContextMiddleware, metrics=metrics),
+        Middleware(GZipMiddleware, minimum_size=1024),
+        Middleware(BodyLimitMiddleware, limit_for=body_limit(settings)),
+    ]
+    if settings.cors_origins:
+        middleware.insert(
+            1,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID"],
+                expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+                max_age=600,
+            ),
+        )
+
+    app = FastAPI(
+        title="BA Assistant API",
+        version="0.1.0",
+        summary="Projects, documents, search and AI-assisted discovery threads for analysts.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        generate_unique_id_function=_operation_id,
+        middleware=middleware,
+        lifespan=lifespan,
+        debug=False,  # never render tracebacks to clients, whatever DEBUG says
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter(settings)
+
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+
+    for router in (auth_router, projects_router, documents_router, threads_router):
+        app.include_router(router)
+    app.include_router(_operations_router())
+    _mount_web(app)
+    return app
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The database is reachable and migrated")
+    def readyz(request: Request) -> JSONResponse:
+        database: Database = request.app.state.db
+        checks: dict[str, str] = {}
+        try:
+            database.ping()
+            checks["database"] = "ok"
+            at_head = migrations.is_at_head(database.engine)
+            checks["migrations"] = "ok" if at_head else "pending: run `ba-assistant migrate`"
+        except Exception as exc:  # any failure means "not ready", with the reason
+            checks.setdefault("database", f"unreachable: {type(exc).__name__}")
+            checks.setdefault("migrations", "unknown")
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        registry = request.app.state.metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+_PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>BA Assistant</title></head><body style="font-family:system-ui;margin:3rem">
+<h1>BA Assistant</h1><p>The API is running. The web app has not been built in this
+checkout; the API and its documentation are at <a href="/api/docs">/api/docs</a>.</p>
+</body></html>"""
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Serve the built web app at / with client-side routes falling back to index.html."""
+    index = WEB_DIST / "index.html"
+    if not index.is_file():
+
+        @app.get("/", include_in_schema=False)
+        def placeholder() -> HTMLResponse:
+            return HTMLResponse(_PLACEHOLDER)
+
+        return
+
+    app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False))
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def web(path: str) -> FileResponse:
+        if path.startswith("api/"):
+            raise StarletteHTTPException(404)
+        candidate = (WEB_DIST / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(WEB_DIST):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

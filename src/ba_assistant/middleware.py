@@ -1,0 +1,160 @@
+"""Pure ASGI middleware: request context (id, logs, metrics, security headers) and body limits.
+
+Pure ASGI rather than BaseHTTPMiddleware so that streamed responses stay streamed and the
+request id context variable is visible everywhere the request runs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ba_assistant.errors import internal_error
+from ba_assistant.observability import Metrics, reset_request_id, set_request_id
+
+log = structlog.get_logger("ba_assistant.request")
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserver"})
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI loads its script and styles from jsDelivr and starts with an inline script.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"
+)
+
+
+def _csp_for(path: str) -> str:
+    if path.startswith("/api/docs"):
+        return DOCS_CSP
+    if path.startswith("/api/") or path in ("/metrics", "/healthz", "/readyz"):
+        return API_CSP
+    return APP_CSP
+
+
+class RequestContextMiddleware:
+    """Outermost layer: every response, even a crash, gets an id, headers, a log line, metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        path: str = scope["path"]
+        host = Headers(scope=scope).get("host", "").rsplit(":", 1)[0].lower()
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Content-Security-Policy", _csp_for(path))
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if path.startswith("/api/") and not path.startswith("/api/docs"):
+                    headers.setdefault("Cache-Control", "no-store")
+                if host not in _LOCAL_HOSTS:
+                    headers.setdefault(
+                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+                    )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled_error", method=scope["method"], path=path)
+            if response_started:
+                raise
+            await internal_error()(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], template).observe(elapsed)
+            if status >= 400:
+                self.metrics.errors.labels(template, str(status)).inc()
+            user_id = (scope.get("state") or {}).get("user_id")
+            log.info(
+                "request",
+                method=scope["method"],
+                route=template,
+                status=status,
+                duration_ms=round(elapsed * 1000, 1),
+                user_id=user_id,
+            )
+            reset_request_id(token)
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            detail=f"The request body is larger than the {limit / (1024 * 1024):g} MB limit",
+        )
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over a per-request limit while they are read, whatever Content-Length says.
+
+    The limit is decided from the path and content type (``limit_for``); a request that
+    declares too large a Content-Length gets 413 before any body byte is read.
+    """
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str, str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = self.limit_for(scope["method"], scope["path"], headers.get("content-type", ""))
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            from ba_assistant.errors import http_error_handler
+
+            response = await http_error_handler(None, BodyTooLarge(limit))  # type: ignore[arg-type]
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_with_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, receive_with_limit, send)

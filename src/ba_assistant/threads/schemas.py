@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+from ba_assistant.schemas import ReadModel, UTCDatetime
+
+TITLE_MAX = 200
+MESSAGE_MAX = 50_000
+
+
+def _clean_title(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+class ThreadCreate(BaseModel):
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    initial_message: str | None = Field(
+        None, max_length=MESSAGE_MAX, description="The first message of the conversation"
+    )
+
+    _title = field_validator("title")(_clean_title)
+
+    @field_validator("initial_message")
+    @classmethod
+    def _message(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("The message must not be empty")
+        return value
+
+
+class ThreadUpdate(BaseModel):
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    summary: str | None = Field(None, max_length=5000)
+
+    _title = field_validator("title")(_clean_title)
+
+
+class ThreadRead(ReadModel):
+    id: str
+    project_id: str
+    title: str | None
+    summary: str | None
+    message_count: int
+    last_message_at: UTCDatetime
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+
+class ThreadList(BaseModel):
+    threads: list[ThreadRead]
+    total: int
+    has_more: bool
+
+
+class ArtifactRef(ReadModel):
+    id: str
+    type: str
+    title: str
+
+
+class MessageRead(ReadModel):
+    id: str
+    thread_id: str
+    role: str = Field(description="user | assistant")
+    content: str
+    status: str = Field(description="complete | streaming | error | cancelled | interrupted")
+    reply_to: str | None = Field(None, description="For a reply: the user message it answers")
+    model: str | None
+    token_count: int | None
+    artifacts: list[ArtifactRef]
+    created_at: UTCDatetime
+
+
+class MessageList(BaseModel):
+    messages: list[MessageRead]
+    total: int
+    has_more: bool

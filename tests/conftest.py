@@ -1,0 +1,176 @@
+"""Shared fixtures: a real app on a real SQLCipher file per test, and signed-in users."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from ba_assistant import migrations
+from ba_assistant.config import Settings, load_settings
+from ba_assistant.main import create_app
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "development",
+        "data_dir": data_dir,
+        "rate_limit_per_minute": 100_000,
+        "auth_rate_limit_per_minute": 100_000,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def make_app(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+    migrations.upgrade(app.state.db.engine)
+    return app
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return make_settings(data_dir)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = make_app(settings)
+    yield application
+    application.state.db.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@dataclass
+class ApiUser:
+    """A signed-in user: ``user.get("/api/projects")`` sends their token."""
+
+    client: TestClient
+    id: str
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    # Small builders for the objects most tests need.
+    def project(self, name: str = "Checkout redesign", **body: Any) -> dict[str, Any]:
+        response = self.post("/api/projects", json={"name": name, **body})
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def document(self, project_id: str, name: str, content: str) -> dict[str, Any]:
+        response = self.post(
+            f"/api/projects/{project_id}/documents", json={"name": name, "content": content}
+        )
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def upload(
+        self, project_id: str, name: str, data: bytes, media_type: str = "application/octet-stream"
+    ) -> httpx.Response:
+        return self.post(
+            f"/api/projects/{project_id}/documents", files={"file": (name, data, media_type)}
+        )
+
+    def thread(self, project_id: str, **body: Any) -> dict[str, Any]:
+        response = self.post(f"/api/projects/{project_id}/threads", json=body)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def sign_in(client: TestClient, email: str, name: str = "Analyst") -> ApiUser:
+    response = client.post("/api/auth/dev-login", json={"email": email, "name": name})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return ApiUser(client, body["user"]["id"], email, body["access_token"])
+
+
+@pytest.fixture
+def alice(client: TestClient) -> ApiUser:
+    return sign_in(client, "alice@example.com", "Alice Analyst")
+
+
+@pytest.fixture
+def bob(client: TestClient) -> ApiUser:
+    return sign_in(client, "bob@example.com", "Bob Builder")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """The app under a real uvicorn on a loopback port, in a background thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
