@@ -123,14 +123,12 @@ def cmd_restore(args: argparse.Namespace) -> None:
     if not source_path.is_file():
         sys.exit(f"ba-assistant: no backup at {source_path}")
     key = _hex_key(settings)
-    source = sqlcipher_connect(str(source_path), key)
     try:
-        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        source = sqlcipher_connect(str(source_path), key, wal=False)
         has_schema = source.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
         ).fetchone()
     except Exception:
-        source.close()
         sys.exit(
             f"ba-assistant: {source_path} cannot be opened with the configured SQLCIPHER_KEY "
             "(wrong key, or not a BA Assistant backup); nothing was changed"

@@ -4,20 +4,27 @@ SQLite details that matter under load: the raw SQLCipher key is derived once (th
 KDF would cost ~0.1 s per connection), every connection runs in WAL mode with a busy timeout,
 and write transactions start with ``BEGIN IMMEDIATE`` so that two writers queue on the lock
 instead of failing with "database is locked" when a read transaction tries to upgrade.
+
+A request's write transaction spans several worker-thread hops (dependencies, the endpoint,
+the commit). If many requests waited for SQLite's lock inside worker threads, the one holding
+the lock could find no free thread to finish on. So write requests first queue on an async
+gate, which costs no thread, and only the gate's holder ever waits on SQLite's lock.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
+from starlette.concurrency import run_in_threadpool
 
 from ba_assistant.config import Settings
 
@@ -33,23 +40,33 @@ def derive_sqlcipher_key(passphrase: str) -> str:
     return raw.hex()
 
 
-def sqlcipher_connect(path: str, hex_key: str) -> Any:
-    """A raw sqlcipher3 connection to ``path``, keyed and configured like the pool's."""
+def sqlcipher_connect(path: str, hex_key: str, *, wal: bool = True) -> Any:
+    """A raw sqlcipher3 connection to ``path``, keyed and configured like the pool's.
+
+    Raises ``sqlcipher3.dbapi2.DatabaseError`` when the key does not open the file.
+    """
     import sqlcipher3.dbapi2 as sqlcipher
 
     connection = sqlcipher.connect(path, check_same_thread=False, isolation_level=None)
-    _configure_sqlite(connection, hex_key)
+    try:
+        _configure_sqlite(connection, hex_key, wal=wal)
+    except Exception:
+        connection.close()
+        raise
     return connection
 
 
-def _configure_sqlite(connection: Any, hex_key: str | None) -> None:
+def _configure_sqlite(connection: Any, hex_key: str | None, *, wal: bool = True) -> None:
     cursor = connection.cursor()
     if hex_key is not None:
         cursor.execute(f"PRAGMA key = \"x'{hex_key}'\"")
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    # Reading the schema proves the key is right before anything else touches the file.
+    cursor.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if wal:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
@@ -109,6 +126,7 @@ class Database:
         write_engine = self.engine.execution_options(**{_IMMEDIATE: True})
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(write_engine, expire_on_commit=False)
+        self.write_gate = anyio.Lock()
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
@@ -122,6 +140,9 @@ class Database:
                 session.rollback()
                 raise
 
+    def new_session(self, *, write: bool) -> Session:
+        return (self._writer if write else self._reader)()
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -133,10 +154,26 @@ class Database:
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session: commits when the endpoint succeeds, rolls back when it fails."""
     database: Database = request.app.state.db
-    with database.session(write=request.method not in _SAFE_METHODS) as session:
-        yield session
+    if request.method in _SAFE_METHODS:
+        session = database.new_session(write=False)
+        try:
+            yield session
+        finally:
+            await run_in_threadpool(session.close)
+        return
+    async with database.write_gate:
+        session = database.new_session(write=True)
+        try:
+            yield session
+            await run_in_threadpool(session.commit)
+        except BaseException:
+            await run_in_threadpool(session.rollback)
+            raise
+        finally:
+            await run_in_threadpool(session.close)
 
 
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.

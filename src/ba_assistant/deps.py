@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ba_assistant.auth import service as auth
 from ba_assistant.auth.tokens import verify_access_token
 from ba_assistant.config import Settings
-from ba_assistant.db import SessionDep
+from ba_assistant.db import Database, SessionDep
 from ba_assistant.errors import Forbidden, NotFound, Unauthorized
 from ba_assistant.models import Document, Project, Thread, User
 from ba_assistant.ratelimit import RateLimiter
@@ -48,7 +48,6 @@ IpRateLimit = Depends(limit_by_ip)
 
 def get_current_user(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     limiter: RateLimiterDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -61,7 +60,10 @@ def get_current_user(
     except Unauthorized:
         limiter.check_ip(client_ip(request))
         raise
-    user = auth.get_user(session, str(claims["sub"]))
+    # A short read of its own, so that authenticating never waits for the request's write turn.
+    database: Database = request.app.state.db
+    with database.session(write=False) as session:
+        user = auth.get_user(session, str(claims["sub"]))
     if user is None:
         raise Unauthorized("This account no longer exists")
     request.state.user_id = user.id

@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 
 from ba_assistant.config import Settings
 from ba_assistant.db import SessionDep
-from ba_assistant.deps import OwnedDocument, OwnedProject, SettingsDep
+from ba_assistant.deps import CurrentUser, OwnedDocument, OwnedProject, SettingsDep
 from ba_assistant.documents import search
 from ba_assistant.documents import service as documents
 from ba_assistant.documents.extract import (
@@ -96,20 +96,32 @@ def list_documents(
     responses={413: {"description": "Too large"}, 415: {"description": "Unsupported type"}},
 )
 async def upload_document(
-    request: Request, project: OwnedProject, session: SessionDep, settings: SettingsDep
+    user: CurrentUser,
+    upload: Annotated[ParsedUpload, Depends(read_upload)],
+    project: OwnedProject,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> DocumentRead:
     """JSON `{name, content}` for text, or multipart with a `file` (.txt .md .pdf .docx)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "application/json":
-        name, extracted, size = await _from_json(request, settings)
-    elif media_type == "multipart/form-data":
-        name, extracted, size = await _from_multipart(request, settings)
-    else:
-        raise UnsupportedMediaType(
-            "Send JSON {name, content}, or multipart/form-data with the document as 'file'."
-        )
+    name, extracted, size = upload
     document = await run_in_threadpool(_store, session, project, name, extracted, size, settings)
     return DocumentRead.model_validate(document)
+
+
+ParsedUpload = tuple[str, Extracted, int]
+
+
+async def read_upload(request: Request, settings: SettingsDep) -> ParsedUpload:
+    """Reads and extracts the upload before the request takes its turn to write, so a slow
+    client or a large PDF never holds up other people's writes."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        return await _from_json(request, settings)
+    if media_type == "multipart/form-data":
+        return await _from_multipart(request, settings)
+    raise UnsupportedMediaType(
+        "Send JSON {name, content}, or multipart/form-data with the document as 'file'."
+    )
 
 
 def _store(

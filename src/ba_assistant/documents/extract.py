@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from ba_assistant.errors import Unprocessable, UnsupportedMediaType
+from ba_assistant.errors import AppError, Unprocessable, UnsupportedMediaType
 
 TEXT_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
 PDF_TYPE = "application/pdf"
@@ -134,7 +134,7 @@ def _pdf(data: bytes) -> str:
             raise Unprocessable("The file is empty. Export the PDF again and upload it.")
         raise _mismatch(".pdf", actual)
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import FileNotDecryptedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -145,13 +145,13 @@ def _pdf(data: bytes) -> str:
         raise _password_protected() from exc
     except Unprocessable:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except Exception as exc:  # pypdf raises many types on malformed input, even builtins
         raise Unprocessable(
             "This PDF is damaged and could not be read. Open it in a PDF viewer, "
             "save or export it again, and upload the new file."
         ) from exc
     if not pages:
-        raise Unprocessable("This PDF has no pages.")
+        raise Unprocessable("This PDF has no pages. Export it again and upload the new file.")
     text = normalise_text("\n\n".join(page.strip() for page in pages if page.strip()))
     if not text.strip():
         raise Unprocessable(
@@ -173,27 +173,15 @@ def _docx(data: bytes) -> str:
         if not data:
             raise Unprocessable("The file is empty. Save the document again and upload it.")
         raise _mismatch(".docx", _sniff(data) or "not a Word document")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        _check_zip(archive, len(data))
-        if "word/document.xml" not in archive.namelist():
-            raise _mismatch(".docx", "a ZIP archive that is not a Word document")
-        archive.close()
-    except zipfile.BadZipFile as exc:
-        raise _corrupt_docx() from exc
+    package = _repacked(data)
 
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(package))
         text = normalise_text(_docx_markdown(document))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # lxml, zlib and python-docx raise many types on malformed files
         raise _corrupt_docx() from exc
-    except Exception as exc:  # lxml and python-docx raise many types for malformed XML
-        if type(exc).__module__.startswith(("lxml", "docx")):
-            raise _corrupt_docx() from exc
-        raise
     if not text.strip():
         raise Unprocessable("This Word document has no text.")
     return text
@@ -206,18 +194,62 @@ def _corrupt_docx() -> Unprocessable:
     )
 
 
-def _check_zip(archive: zipfile.ZipFile, compressed_size: int) -> None:
-    entries = archive.infolist()
+def _repacked(data: bytes) -> bytes:
+    """The archive rebuilt, uncompressed, from what its entries really hold within our limits.
+
+    Declared sizes can lie, and zipfile inflates a whole entry in one call when asked for all
+    of it, so python-docx must never read the upload itself: each entry is read here in
+    bounded chunks, which also stops at the declared size and checks the CRC.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            _check_zip(entries, len(data))
+            if "word/document.xml" not in archive.namelist():
+                raise _mismatch(".docx", "a ZIP archive that is not a Word document")
+            budget = _unpack_budget(len(data))
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
+                for entry in entries:
+                    content = _read_entry(archive, entry, budget)
+                    budget -= len(content)
+                    copy.writestr(entry.filename, content)
+    except AppError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError (method), …
+        raise _corrupt_docx() from exc
+    return buffer.getvalue()
+
+
+def _unpack_budget(compressed_size: int) -> int:
+    return min(DOCX_MAX_UNCOMPRESSED, DOCX_MAX_RATIO * compressed_size + 10 * 1024 * 1024)
+
+
+def _too_big() -> Unprocessable:
+    return Unprocessable(
+        "This Word document unpacks to an unreasonable size, so it was not opened. "
+        "If it is genuine, save it again without embedded media and upload it."
+    )
+
+
+def _check_zip(entries: list[zipfile.ZipInfo], compressed_size: int) -> None:
     total = sum(entry.file_size for entry in entries)
-    if (
-        len(entries) > DOCX_MAX_ENTRIES
-        or total > DOCX_MAX_UNCOMPRESSED
-        or total > DOCX_MAX_RATIO * max(compressed_size, 1) + 10 * 1024 * 1024
-    ):
-        raise Unprocessable(
-            "This Word document unpacks to an unreasonable size, so it was not opened. "
-            "If it is genuine, save it again without embedded media and upload it."
-        )
+    if len(entries) > DOCX_MAX_ENTRIES or total > _unpack_budget(compressed_size):
+        raise _too_big()
+    # Word writes stored and deflated entries only; zipfile inflates others unbounded.
+    if any(e.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for e in entries):
+        raise _corrupt_docx()
+
+
+def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> bytes:
+    chunks: list[bytes] = []
+    with archive.open(entry) as stream:
+        while chunk := stream.read(1024 * 1024):
+            budget -= len(chunk)
+            if budget < 0:
+                raise _too_big()
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 # --- .docx → markdown -------------------------------------------------------------------
@@ -252,20 +284,34 @@ def _is_list_item(block: str) -> bool:
 
 
 def _runs_markdown(paragraph: Any) -> str:
+    from docx.text.hyperlink import Hyperlink
+
     parts: list[str] = []
-    for run in paragraph.runs:
-        text = run.text
-        if not text:
-            continue
-        if text.strip() and run.bold and run.italic:
-            text = f"***{text.strip()}*** "
-        elif text.strip() and run.bold:
-            text = f"**{text.strip()}** "
-        elif text.strip() and run.italic:
-            text = f"*{text.strip()}* "
-        parts.append(text)
-    joined = "".join(parts) if parts else paragraph.text
-    return " ".join(joined.split())
+    for item in paragraph.iter_inner_content():
+        parts.append(_link(item) if isinstance(item, Hyperlink) else _emphasis(item))
+    return " ".join("".join(parts).split())
+
+
+def _emphasis(run: Any) -> str:
+    text: str = run.text
+    core = text.strip()
+    if not core or not (run.bold or run.italic):
+        return text
+    marker = "***" if run.bold and run.italic else "**" if run.bold else "*"
+    # Spaces stay outside the markers, so "a" + bold " b" reads "a **b**", not "a**b**".
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{lead}{marker}{core}{marker}{trail}"
+
+
+def _link(hyperlink: Any) -> str:
+    text: str = hyperlink.text
+    try:
+        url: str = hyperlink.url
+    except KeyError:  # a link whose target is missing from the package
+        url = ""
+    if not text.strip() or not url or re.search(r"[\s()<>]", url):
+        return text
+    return f"[{text.strip()}]({url})"
 
 
 def _paragraph(paragraph: Any) -> str | None:
@@ -281,7 +327,8 @@ def _paragraph(paragraph: Any) -> str | None:
     depth, numbered = _list_info(paragraph, style)
     if depth is not None:
         marker = "1." if numbered else "-"
-        return f"{'  ' * depth}{marker} {text}"
+        # Four spaces nest under both "- " and "1. " in CommonMark and classic Markdown.
+        return f"{'    ' * depth}{marker} {text}"
     return text
 
 

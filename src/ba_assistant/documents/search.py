@@ -13,7 +13,7 @@ to the chunk re-checks the project as a second line of defence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ TARGET_WORDS = 220
 MAX_WORDS = 320
 MIN_WORDS = 60
 OVERLAP_WORDS = 30
+MAX_HEADING_WORDS = 20
 MAX_QUERY_CHARS = 2_000
 MAX_TERMS = 16
 MAX_TERM_CHARS = 64
@@ -47,7 +48,7 @@ def _sections(body: str) -> list[tuple[str | None, list[str]]]:
             paragraph.clear()
 
     for line in body.split("\n"):
-        if _HEADING.match(line):
+        if _HEADING.match(line) and len(line.split()) <= MAX_HEADING_WORDS:
             end_paragraph()
             sections.append((line.strip(), []))
         elif line.strip():
@@ -58,57 +59,80 @@ def _sections(body: str) -> list[tuple[str | None, list[str]]]:
     return [(heading, paras) for heading, paras in sections if heading or paras]
 
 
-def _pieces(paragraph: str) -> list[str]:
-    words = paragraph.split()
-    if len(words) <= MAX_WORDS:
-        return [paragraph]
-    step = TARGET_WORDS
-    return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+@dataclass
+class _Passages:
+    """Builds passages block by block; a passage never exceeds MAX_WORDS words."""
+
+    passages: list[str] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)
+    words: int = 0
+    # Words this passage adds (its heading and text), as opposed to the overlap carried in.
+    fresh: int = 0
+    text_words: list[str] = field(default_factory=list)
+    carried: bool = False
+    heading: str | None = None
+
+    def start_section(self, heading: str | None) -> None:
+        # A small section joins the next one, unless it continues a passage cut for size.
+        if self.fresh >= MIN_WORDS or (self.fresh and self.carried):
+            self.end(overlap=False)
+        elif not self.fresh:
+            self._reset()  # only the overlap: the previous passage already holds it
+        self.heading = heading
+        if heading:
+            self._add(heading)
+
+    def add_paragraph(self, paragraph: str) -> None:
+        words = paragraph.split()
+        if self.words + len(words) > MAX_WORDS and self.text_words:
+            self.end(overlap=True)
+        whole = True
+        while self.words + len(words) > MAX_WORDS:  # too long even for an empty passage
+            room = max(TARGET_WORDS - self.words, 1)
+            self._add(" ".join(words[:room]), text=True)
+            words, whole = words[room:], False
+            self.end(overlap=True)
+        if words:
+            self._add(paragraph if whole else " ".join(words), text=True)
+        if self.words >= TARGET_WORDS:
+            self.end(overlap=True)
+
+    def end(self, *, overlap: bool) -> None:
+        if self.fresh:
+            self.passages.append("\n\n".join(self.blocks))
+        tail = self.text_words[-OVERLAP_WORDS:] if overlap and self.fresh else []
+        self._reset()
+        if tail:
+            self.blocks = ([self.heading] if self.heading else []) + ["… " + " ".join(tail)]
+            self.words = sum(len(block.split()) for block in self.blocks)
+            self.carried = True
+
+    def _add(self, block: str, *, text: bool = False) -> None:
+        words = block.split()
+        self.blocks.append(block)
+        self.words += len(words)
+        self.fresh += len(words)
+        if text:
+            self.text_words += words
+
+    def _reset(self) -> None:
+        self.blocks, self.words, self.fresh, self.text_words = [], 0, 0, []
+        self.carried = False
 
 
 def split_passages(body: str) -> list[str]:
-    """Heading-aware passages of about TARGET_WORDS words, overlapping by OVERLAP_WORDS."""
-    body = body.replace(_OPEN, "").replace(_CLOSE, "")
-    passages: list[str] = []
-    current: list[str] = []
-    count = 0
-    heading: str | None = None
+    """Heading-aware passages of about TARGET_WORDS words, overlapping by OVERLAP_WORDS.
 
-    def flush(carry_over: bool) -> None:
-        nonlocal current, count
-        if count == 0:
-            current, count = [], 0
-            return
-        passage = "\n\n".join(current).strip()
-        passages.append(passage)
-        current, count = [], 0
-        if carry_over:
-            tail = passage.split()[-OVERLAP_WORDS:]
-            if heading:
-                current.append(heading)
-            current.append("… " + " ".join(tail))
-            count = len(tail)
-
-    for section_heading, paragraphs in _sections(body):
-        if count >= MIN_WORDS:
-            flush(carry_over=False)
-        heading = section_heading
-        if section_heading:
-            current.append(section_heading)
-            count += len(section_heading.split())
+    A heading starts a new passage (tiny sections are joined to the next); a paragraph too
+    long for one passage is cut between words; no word of the body is lost.
+    """
+    builder = _Passages()
+    for heading, paragraphs in _sections(body.replace(_OPEN, "").replace(_CLOSE, "")):
+        builder.start_section(heading)
         for paragraph in paragraphs:
-            for piece in _pieces(paragraph):
-                words = len(piece.split())
-                if count + words > MAX_WORDS and count > OVERLAP_WORDS:
-                    flush(carry_over=True)
-                current.append(piece)
-                count += words
-                if count >= TARGET_WORDS:
-                    flush(carry_over=True)
-    # A trailing overlap alone repeats the previous passage; keep it only if it adds text.
-    if current and not (len(current) <= 2 and current[-1].startswith("… ") and passages):
-        flush(carry_over=False)
-    return passages or ([body.strip()] if body.strip() else [])
+            builder.add_paragraph(paragraph)
+    builder.end(overlap=False)
+    return builder.passages
 
 
 def index_document(session: Session, *, document_id: str, project_id: str, body: str) -> int:
@@ -158,7 +182,9 @@ def parse_terms(query: str) -> list[Term]:
         prefix = token.endswith("*")
         word = token.rstrip("*")[:MAX_TERM_CHARS]
         key = (word.lower(), prefix)
-        if word and key not in seen:
+        # "_" is a word character to Python but a separator to the index: "_" alone matches
+        # nothing and would empty every AND query it joins.
+        if word.strip("_") and key not in seen:
             seen.add(key)
             terms.append(Term(word, prefix))
         if len(terms) == MAX_TERMS:

@@ -1,0 +1,146 @@
+"""Files the document tests upload, built in memory: PDFs, Word documents, images, zip bombs."""
+
+from __future__ import annotations
+
+import functools
+import io
+import random
+import zipfile
+from collections.abc import Callable
+
+import docx
+from docx.document import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+CONTENT_TYPES_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+)
+
+
+def pdf(*pages: str) -> bytes:
+    """A PDF with one page per argument, each line of the text drawn on its page."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    for text in pages:
+        for number, line in enumerate(text.split("\n")):
+            page.drawString(72, 760 - 14 * number, line)
+        page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def pdf_without_pages() -> bytes:
+    buffer = io.BytesIO()
+    PdfWriter().write(buffer)
+    return buffer.getvalue()
+
+
+def password_protected_pdf(text: str) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(text))))
+    writer.encrypt(user_password="open-sesame", owner_password="owner-secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def scanned_pdf() -> bytes:
+    """A page that shows an image of a document and a drawn frame, with no text layer."""
+    scan = Image.new("L", (200, 100), 255)
+    for x in range(20, 180):
+        for y in (30, 50, 70):
+            scan.putpixel((x, y), 0)
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawImage(ImageReader(scan), 72, 500, width=400, height=200)
+    page.rect(60, 480, 424, 240)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def garbled_pdf() -> bytes:
+    noise = random.Random(7).randbytes(4_000)
+    return b"%PDF-1.7\n" + noise
+
+
+def truncated_pdf() -> bytes:
+    whole = pdf("Refund policy\nCustomers may ask for a refund within 30 days.")
+    return whole[: len(whole) // 3]
+
+
+def word(build: Callable[[Document], object]) -> bytes:
+    """A .docx made by python-docx; ``build`` adds the content."""
+    document = docx.Document()
+    build(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def word_paragraphs(*paragraphs: str) -> bytes:
+    def build(document: Document) -> None:
+        for text in paragraphs:
+            document.add_paragraph(text)
+
+    return word(build)
+
+
+def add_hyperlink(paragraph: object, text: str, url: str) -> None:
+    """python-docx has no API for links, so write the w:hyperlink element ourselves."""
+    part = paragraph.part  # type: ignore[attr-defined]
+    relationship = part.relate_to(
+        url,
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
+        is_external=True,
+    )
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), relationship)
+    run = OxmlElement("w:r")
+    run_text = OxmlElement("w:t")
+    run_text.text = text
+    run.append(run_text)
+    link.append(run)
+    paragraph._p.append(link)  # type: ignore[attr-defined]
+
+
+def zip_archive(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def corrupt_word() -> bytes:
+    return b"PK\x03\x04" + random.Random(11).randbytes(3_000)
+
+
+@functools.cache
+def zip_bomb_word(megabytes: int = 300) -> bytes:
+    """A .docx whose document.xml is `megabytes` MB of zeros: a few hundred KB on the wire."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES_XML)
+        with archive.open("word/document.xml", "w", force_zip64=True) as entry:
+            zeros = bytes(1024 * 1024)
+            for _ in range(megabytes):
+                entry.write(zeros)
+    return buffer.getvalue()
+
+
+def many_entries_word(entries: int = 2_500) -> bytes:
+    files = {"[Content_Types].xml": CONTENT_TYPES_XML, "word/document.xml": b"<w:document/>"}
+    files.update({f"word/media/image{n}.png": b"" for n in range(entries)})
+    return zip_archive(files)
