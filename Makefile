@@ -7,7 +7,7 @@ export UV_LINK_MODE := copy
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format install uv web check-python
+.PHONY: help run test lint format install uv web check-python test-services
 
 help:
 	@echo "make run    start BA Assistant on http://$${HOST:-127.0.0.1}:$${PORT:-8000}"
@@ -40,7 +40,20 @@ lint: install
 	@"$(UV)" run --frozen ruff check src tests bench
 	@"$(UV)" run --frozen mypy
 
-test: install lint
+# Services the tests start themselves (Redis), from Debian's packages when we are root.
+APT_PACKAGES := redis-server
+test-services:
+	@missing=""; for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing$$missing (apt)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "missing$$missing: install them (sudo apt-get install$$missing); tests needing them are skipped outside CI"; \
+		fi; \
+	fi
+
+test: install lint test-services
 	@"$(UV)" run --frozen pytest $(PYTEST_ARGS)
 
 format: install

@@ -13,6 +13,7 @@ gate, which costs no thread, and only the gate's holder ever waits on SQLite's l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ _KDF_ITERATIONS = 256_000
 _IMMEDIATE = "ba_sqlite_immediate"
 
 
+@functools.lru_cache(maxsize=4)
 def derive_sqlcipher_key(passphrase: str) -> str:
     """The 256-bit raw key (hex) SQLCipher uses, derived from SQLCIPHER_KEY."""
     raw = hashlib.pbkdf2_hmac("sha256", passphrase.encode(), _KDF_SALT, _KDF_ITERATIONS)
