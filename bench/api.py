@@ -616,6 +616,7 @@ class Figures:
     p95_ms: float
     max_ms: float
     per_second: float
+    seconds: float
     errors: int = 0
 
     @classmethod
@@ -626,6 +627,7 @@ class Figures:
             p95_ms=round(percentile(seconds, 95) * 1000, 2),
             max_ms=round(max(seconds) * 1000, 2),
             per_second=round(len(seconds) / wall, 1) if wall else 0.0,
+            seconds=round(wall, 2),
             errors=errors,
         )
 
@@ -655,9 +657,11 @@ async def _load(
     count: int,
     concurrency: int,
     offset: int,
+    seconds: float,
 ) -> tuple[list[float], float, int, str]:
     """``count`` requests from ``concurrency`` clients that send the next one as soon as the
-    last answered (a closed loop, no think time). Returns latencies, wall time, errors."""
+    last answered (a closed loop, no think time), but none started after ``seconds``.
+    Returns latencies, wall time, errors and the first error."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
@@ -671,6 +675,8 @@ async def _load(
         async def worker() -> None:
             nonlocal errors, first_error
             for i in counter:
+                if time.perf_counter() > deadline:
+                    return
                 request = scenario.api(i)
                 started = time.perf_counter()
                 response = await client.request(request.method, request.url, files=request.files)
@@ -680,18 +686,24 @@ async def _load(
                     first_error = first_error or f"{response.status_code} {response.text[:300]}"
 
         started = time.perf_counter()
+        deadline = started + seconds
         await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
         wall = time.perf_counter() - started
     return latencies, wall, errors, first_error
 
 
 def run_api(
-    server: Server, scenario: Scenario, count: int, concurrency: int, offset: int
+    server: Server,
+    scenario: Scenario,
+    count: int,
+    concurrency: int,
+    offset: int,
+    seconds: float,
 ) -> tuple[Figures, float]:
     token, _ = server.sign_in()  # fresh each time: access tokens live 15 minutes
     cpu_before = server.cpu_seconds()
     latencies, wall, errors, first_error = _run_async(
-        _load(server.url, token, scenario, count, concurrency, offset)
+        _load(server.url, token, scenario, count, concurrency, offset, seconds)
     )
     cpu = server.cpu_seconds() - cpu_before
     if errors:
@@ -708,16 +720,18 @@ def _run_async(coroutine: Any) -> Any:
         return asyncio.run(coroutine)
 
 
-def run_raw(scenario: Scenario, count: int, offset: int) -> Figures:
+def run_raw(scenario: Scenario, count: int, offset: int, seconds: float) -> Figures:
     """The raw operations one after another, on one connection in this process."""
-    operations = [scenario.raw(i) for i in range(offset, offset + count)]
-    latencies = []
-    started = time.perf_counter()
-    for operation in operations:
-        t0 = time.perf_counter()
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    for i in range(offset, offset + count):
+        if time.perf_counter() > deadline:
+            break
+        operation = scenario.raw(i)  # captures the SQL on first use: not timed
+        started = time.perf_counter()
         operation()
-        latencies.append(time.perf_counter() - t0)
-    return Figures.of(latencies, time.perf_counter() - started)
+        latencies.append(time.perf_counter() - started)
+    return Figures.of(latencies, sum(latencies))
 
 
 class Capture:
@@ -933,20 +947,21 @@ class Row:
 
 
 def measure(args: argparse.Namespace, server: Server, scenario: Scenario, concurrency: int) -> Row:
-    count = scenario.requests
+    count, limit = scenario.requests, args.time_limit
     warmup = 2 if scenario.kind == "upload" else min(concurrency, count)
     log(f"{scenario.label}: {warmup} warm-up, then {count} requests from {concurrency} clients")
-    run_api(server, scenario, warmup, concurrency, offset=0)
-    api, cpu = run_api(server, scenario, count, concurrency, offset=warmup)
+    run_api(server, scenario, warmup, concurrency, offset=0, seconds=min(30, limit))
+    api, cpu = run_api(server, scenario, count, concurrency, offset=warmup, seconds=limit)
+    if api.count < count:
+        log(f"  stopped after {api.count} requests: --time-limit {limit:g} s")
     serial_p50 = None
     serial_count = min(args.serial_requests, 10 if scenario.kind == "upload" else count)
     if serial_count:
-        serial, _ = run_api(server, scenario, serial_count, 1, offset=warmup + count)
+        offset = warmup + count
+        serial, _ = run_api(server, scenario, serial_count, 1, offset=offset, seconds=30)
         serial_p50 = serial.p50_ms
-    for i in range(min(3, warmup)):  # warm the raw connection's page cache too
-        scenario.raw(i)()
-    raw = run_raw(scenario, count, offset=warmup)
-    wall = api.count / api.per_second if api.per_second else 0.0
+    scenario.raw(0)()  # warm the raw connection's page cache too
+    raw = run_raw(scenario, count, offset=warmup, seconds=limit)
     row = Row(
         name=scenario.name,
         label=scenario.label,
@@ -955,18 +970,19 @@ def measure(args: argparse.Namespace, server: Server, scenario: Scenario, concur
         raw=raw,
         serial_p50_ms=serial_p50,
         server_cpu_ms_per_request=round(cpu * 1000 / api.count, 2),
-        server_cpu_cores=round(cpu / wall, 2) if wall else 0.0,
+        server_cpu_cores=round(cpu / api.seconds, 2) if api.seconds else 0.0,
     )
     log(
-        f"  API p50 {api.p50_ms:,.1f} ms, p95 {api.p95_ms:,.1f} ms, {api.per_second:,.0f}/s; "
-        f"raw p95 {raw.p95_ms:,.2f} ms; ratio {row.ratio}"
+        f"  API p50 {api.p50_ms:,.1f} ms, p95 {api.p95_ms:,.1f} ms, {api.per_second:,.1f}/s, "
+        f"server CPU {row.server_cpu_ms_per_request:,.1f} ms/request; raw p95 "
+        f"{raw.p95_ms:,.2f} ms ({raw.count} runs); ratio {row.ratio}"
     )
     return row
 
 
 def table(rows: list[Row], concurrency: int) -> str:
     header = (
-        f"{'scenario':<28}{'API p50':>9}{'API p95':>9}{'API max':>9}{'req/s':>8}"
+        f"{'scenario':<28}{'n':>5}{'API p50':>9}{'API p95':>9}{'API max':>9}{'req/s':>8}"
         f"{'cpu/req':>9}{'c=1 p50':>9}{'raw p50':>9}{'raw p95':>9}{'ratio':>8}"
         f"{'target':>8}  met"
     )
@@ -979,7 +995,8 @@ def table(rows: list[Row], concurrency: int) -> str:
     for row in rows:
         serial = f"{row.serial_p50_ms:,.1f}" if row.serial_p50_ms is not None else "-"
         lines.append(
-            f"{row.label:<28}{row.api.p50_ms:>9,.1f}{row.api.p95_ms:>9,.1f}{row.api.max_ms:>9,.0f}"
+            f"{row.label:<28}{row.api.count:>5}"
+            f"{row.api.p50_ms:>9,.1f}{row.api.p95_ms:>9,.1f}{row.api.max_ms:>9,.0f}"
             f"{row.api.per_second:>8,.0f}{row.server_cpu_ms_per_request:>9,.1f}{serial:>9}"
             f"{row.raw.p50_ms:>9,.2f}{row.raw.p95_ms:>9,.2f}{row.ratio:>8,.1f}"
             f"{'<' + format(row.target_ms, 'g'):>8}  {'yes' if row.met else 'NO'}"
@@ -1021,6 +1038,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=30,
         help="requests from a single client for the 'c=1 p50' column (0 skips it)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=120,
+        help="seconds after which a scenario starts no more requests (API and raw alike)",
     )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--log-level", default="WARNING", help="the server's LOG_LEVEL")

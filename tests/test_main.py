@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import logging
+import socket
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import ApiUser, make_app, make_settings, sign_in
+from tests.conftest import ApiUser, LiveServer, make_app, make_settings, sign_in
 
 
 class TestErrorBody:
@@ -189,7 +191,10 @@ class TestOperations:
         text = alice.client.get("/metrics").text
         assert 'http_requests_total{method="GET",route="/api/projects",status="200"} 1.0' in text
         assert 'route="/api/projects/{project_id}",status="404"' in text
-        assert "http_request_duration_seconds_bucket" in text
+        assert (
+            'http_request_duration_seconds_count{method="GET",route="/api/projects",status="200"}'
+            in text
+        )
         assert 'http_errors_total{route="/api/projects/{project_id}",status="404"}' in text
         assert 'db_pool_connections{state="checked_out"}' in text
 
@@ -206,3 +211,30 @@ class TestOperations:
             "multipart/form-data",
         }
         assert client.get("/api/docs").status_code == 200
+
+
+class TestClientDisconnect:
+    def test_a_client_leaving_mid_upload_is_not_logged_as_a_crash(
+        self, alice: ApiUser, live_server: LiveServer, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        project = alice.project()
+        head = (
+            f"POST /api/projects/{project['id']}/documents HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{live_server.port}\r\n"
+            f"Authorization: Bearer {alice.token}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
+            "Content-Length: 100000\r\n\r\n"
+            '--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+        ).encode()
+        with caplog.at_level(logging.INFO):
+            with socket.create_connection(("127.0.0.1", live_server.port)) as sock:
+                sock.sendall(head + b"partial text" * 100)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                events = [r.msg.get("event") for r in caplog.records if isinstance(r.msg, dict)]
+                if "client_disconnected" in events:
+                    break
+                time.sleep(0.05)
+        assert "client_disconnected" in events
+        assert "unhandled_error" not in events
+        assert alice.get(f"/api/projects/{project['id']}/documents").json()["total"] == 0

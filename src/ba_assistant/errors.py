@@ -159,6 +159,9 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         error.status_code = exc.status_code
         error.code = "http_error"
     error.headers.update(exc.headers or {})
+    stated = getattr(getattr(exc, "limit", None), "stated", None)
+    if exc.status_code == 413 and stated:
+        error.details = {"max_bytes": stated}
     return render(error)
 
 

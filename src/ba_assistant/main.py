@@ -29,7 +29,7 @@ from ba_assistant.errors import (
     http_error_handler,
     validation_error_handler,
 )
-from ba_assistant.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from ba_assistant.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
 from ba_assistant.observability import Metrics, PoolCollector, configure_logging
 from ba_assistant.projects.endpoints import router as projects_router
 from ba_assistant.ratelimit import RateLimiter
@@ -46,14 +46,16 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def body_limit(settings: Settings) -> Callable[[str, str, str], int]:
-    def limit_for(method: str, path: str, content_type: str) -> int:
+def body_limit(settings: Settings) -> Callable[[str, str, str], BodyLimit]:
+    document = settings.max_document_bytes
+
+    def limit_for(method: str, path: str, content_type: str) -> BodyLimit:
         if method == "POST" and _UPLOAD_PATH.match(path):
             if content_type.startswith("multipart/"):
-                return settings.max_document_bytes + _MULTIPART_OVERHEAD
+                return BodyLimit(document + _MULTIPART_OVERHEAD, stated=document)
             # JSON escapes (\n, \uXXXX) can make the body up to ~2x the text it carries.
-            return 2 * settings.max_document_bytes + _MULTIPART_OVERHEAD
-        return _JSON_BODY_LIMIT
+            return BodyLimit(2 * document + _MULTIPART_OVERHEAD, stated=document)
+        return BodyLimit(_JSON_BODY_LIMIT)
 
     return limit_for
 

@@ -10,10 +10,12 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ba_assistant.errors import internal_error
@@ -89,6 +91,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client went away mid-request (closed the tab, lost the network): nothing
+            # to answer and nothing broken. 499 is the conventional log status for it.
+            status = 499
+            log.info("client_disconnected", method=scope["method"], path=path)
         except Exception:
             log.exception("unhandled_error", method=scope["method"], path=path)
             if response_started:
@@ -99,7 +106,7 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], template).observe(elapsed)
+            self.metrics.latency.labels(scope["method"], template, str(status)).observe(elapsed)
             if status >= 400:
                 self.metrics.errors.labels(template, str(status)).inc()
             user_id = (scope.get("state") or {}).get("user_id")
@@ -115,11 +122,22 @@ class RequestContextMiddleware:
 
 
 class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: BodyLimit) -> None:
+        shown = limit.stated or limit.wire
+        what = "document" if limit.stated else "request body"
         super().__init__(
-            413,
-            detail=f"The request body is larger than the {limit / (1024 * 1024):g} MB limit",
+            413, detail=f"The {what} is larger than the {shown / (1024 * 1024):g} MB limit"
         )
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """``wire``: bytes the body may have; ``stated``: the limit to tell the person, if different
+    (an upload's multipart framing is allowed for, but the person knows the document limit)."""
+
+    wire: int
+    stated: int | None = None
 
 
 class BodyLimitMiddleware:
@@ -129,7 +147,7 @@ class BodyLimitMiddleware:
     declares too large a Content-Length gets 413 before any body byte is read.
     """
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str, str], int]) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str, str, str], BodyLimit]) -> None:
         self.app = app
         self.limit_for = limit_for
 
@@ -140,7 +158,7 @@ class BodyLimitMiddleware:
         headers = Headers(scope=scope)
         limit = self.limit_for(scope["method"], scope["path"], headers.get("content-type", ""))
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit.wire:
             from ba_assistant.errors import http_error_handler
 
             response = await http_error_handler(None, BodyTooLarge(limit))  # type: ignore[arg-type]
@@ -153,7 +171,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
+                if received > limit.wire:
                     raise BodyTooLarge(limit)
             return message
 

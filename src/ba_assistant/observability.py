@@ -101,8 +101,8 @@ class Metrics:
         )
         self.latency = Histogram(
             "http_request_duration_seconds",
-            "HTTP request latency by method and route template.",
-            ["method", "route"],
+            "HTTP request latency by method, route template and status.",
+            ["method", "route", "status"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )

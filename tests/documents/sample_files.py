@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import random
+import struct
 import zipfile
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ import docx
 from docx.document import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.utils import ImageReader
@@ -41,9 +43,10 @@ def pdf_without_pages() -> bytes:
     return buffer.getvalue()
 
 
-def password_protected_pdf(text: str) -> bytes:
+def password_protected_pdf(text: str, *, user_password: str = "open-sesame") -> bytes:
+    """Encrypted; with an empty user password anyone may open it (only editing is locked)."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(text))))
-    writer.encrypt(user_password="open-sesame", owner_password="owner-secret")
+    writer.encrypt(user_password=user_password, owner_password="owner-secret")
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -97,10 +100,9 @@ def word_paragraphs(*paragraphs: str) -> bytes:
     return word(build)
 
 
-def add_hyperlink(paragraph: object, text: str, url: str) -> None:
+def add_hyperlink(paragraph: Paragraph, text: str, url: str) -> None:
     """python-docx has no API for links, so write the w:hyperlink element ourselves."""
-    part = paragraph.part  # type: ignore[attr-defined]
-    relationship = part.relate_to(
+    relationship = paragraph.part.relate_to(
         url,
         "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink",
         is_external=True,
@@ -112,7 +114,7 @@ def add_hyperlink(paragraph: object, text: str, url: str) -> None:
     run_text.text = text
     run.append(run_text)
     link.append(run)
-    paragraph._p.append(link)  # type: ignore[attr-defined]
+    paragraph._p.append(link)
 
 
 def zip_archive(entries: dict[str, bytes]) -> bytes:
@@ -144,3 +146,50 @@ def many_entries_word(entries: int = 2_500) -> bytes:
     files = {"[Content_Types].xml": CONTENT_TYPES_XML, "word/document.xml": b"<w:document/>"}
     files.update({f"word/media/image{n}.png": b"" for n in range(entries)})
     return zip_archive(files)
+
+
+def pdf_with_unknown_filter() -> bytes:
+    """A PDF whose page content says it is compressed with a filter no reader knows."""
+    whole = pdf("Refund policy")
+    assert b"/FlateDecode" in whole
+    return whole.replace(b"/FlateDecode", b"/FlateDecodX")
+
+
+def word_with_part(name: str, content: bytes) -> bytes:
+    """A valid .docx with one part replaced."""
+    original = zipfile.ZipFile(io.BytesIO(word_paragraphs("Refund policy")))
+    parts = {info.filename: original.read(info.filename) for info in original.infolist()}
+    return zip_archive({**parts, name: content})
+
+
+def word_with_broken_compression() -> bytes:
+    """A .docx whose document.xml inflates to garbage: the zip directory itself is intact."""
+    data = bytearray(word_paragraphs("Refund policy " * 50))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    entry = archive.getinfo("word/document.xml")
+    name_length, extra_length = struct.unpack_from("<HH", data, entry.header_offset + 26)
+    start = entry.header_offset + 30 + name_length + extra_length
+    data[start : start + 8] = b"\xff" * 8
+    return bytes(data)
+
+
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def old_word() -> bytes:
+    """The start of a Word 97-2003 .doc: an OLE container holding a WordDocument stream."""
+    return OLE_SIGNATURE + bytes(504) + _ole_directory("Root Entry", "WordDocument", "1Table")
+
+
+def password_protected_word() -> bytes:
+    """What Word writes for a .docx with a password: an OLE container, not a zip.
+
+    Only what a reader can check without the password is real here: the OLE signature and
+    the directory entries Office writes for an encrypted package.
+    """
+    names = ("Root Entry", "EncryptionInfo", "EncryptedPackage")
+    return OLE_SIGNATURE + bytes(504) + _ole_directory(*names)
+
+
+def _ole_directory(*names: str) -> bytes:
+    return b"".join(name.encode("utf-16-le").ljust(128, b"\0") for name in names)

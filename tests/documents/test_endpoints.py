@@ -68,6 +68,7 @@ DISGUISED = [
     ("notes.pdf", b"Just some text, not a PDF"),
     ("notes.docx", b"Just some text, not a Word document"),
     ("archive.docx", files.zip_archive({"readme.txt": b"not a Word document"})),
+    ("old.docx", files.old_word()),
     ("binary.txt", bytes(range(256)) * 4),
 ]
 
@@ -77,10 +78,14 @@ UNREADABLE = [
     ("blank.md", b" \r\n\n\t\n", "empty"),
     ("empty.pdf", files.pdf_without_pages(), "no pages"),
     ("locked.pdf", files.password_protected_pdf("Salaries"), "password"),
+    ("locked.docx", files.password_protected_word(), "password"),
     ("scan.pdf", files.scanned_pdf(), "scan"),
     ("garbled.pdf", files.garbled_pdf(), "damaged"),
     ("truncated.pdf", files.truncated_pdf(), "damaged"),
+    ("filter.pdf", files.pdf_with_unknown_filter(), "damaged"),
     ("corrupt.docx", files.corrupt_word(), "damaged"),
+    ("inflate.docx", files.word_with_broken_compression(), "damaged"),
+    ("rootless.docx", files.word_with_part("word/document.xml", b"<root/>"), "damaged"),
     ("bomb.docx", files.zip_bomb_word(), "unreasonable size"),
     ("crowded.docx", files.many_entries_word(), "unreasonable size"),
     ("blank.docx", files.word_paragraphs("", "  "), "no text"),
@@ -208,14 +213,19 @@ class TestUploadDocument:
         assert_error(broken, 400, "validation_error")
         assert document_names(alice, project) == []
 
-    def test_a_form_without_a_file_is_a_validation_error(
+    def test_a_form_without_exactly_one_file_is_a_validation_error(
         self, alice: ApiUser, project: str
     ) -> None:
-        response = alice.post(
-            f"/api/projects/{project}/documents", files={"attachment": ("x.txt", b"words")}
+        url = f"/api/projects/{project}/documents"
+
+        no_file = alice.post(url, files={"attachment": ("x.txt", b"words")})
+        two_files = alice.post(
+            url, files=[("file", ("a.txt", b"one")), ("file", ("b.txt", b"two"))]
         )
 
-        assert "file" in assert_error(response, 400, "validation_error")["details"]
+        assert "file" in assert_error(no_file, 400, "validation_error")["details"]
+        assert_error(two_files, 400, "validation_error")
+        assert document_names(alice, project) == []
 
     def test_other_body_types_are_refused(self, alice: ApiUser, project: str) -> None:
         response = alice.post(
@@ -270,8 +280,12 @@ class TestUploadSizeLimit:
         just_over = alice.upload(project, "big.txt", text_of_size(LIMIT + 1))
         far_over = alice.upload(project, "huge.txt", text_of_size(10 * LIMIT))
 
-        assert assert_error(just_over, 413, "payload_too_large")["details"] == {"max_bytes": LIMIT}
-        assert_error(far_over, 413, "payload_too_large")
+        # The endpoint refuses the first, the body limit (before reading it all) the second;
+        # either way the person is told the document limit, not the wire limit.
+        for response in (just_over, far_over):
+            error = assert_error(response, 413, "payload_too_large")
+            assert error["details"] == {"max_bytes": LIMIT}
+            assert "0.0625 MB limit" in error["message"]
         assert document_names(alice, project) == []
 
     def test_json_text_over_the_limit_is_refused(self, alice: ApiUser, project: str) -> None:
@@ -305,7 +319,7 @@ class TestUploadSizeLimit:
         )
 
         assert "content-length" not in response.request.headers
-        assert_error(response, 413, "payload_too_large")
+        assert assert_error(response, 413, "payload_too_large")["details"] == {"max_bytes": LIMIT}
         assert document_names(alice, project) == []
 
     def test_a_stream_that_never_ends_is_refused_once_over_the_limit(

@@ -41,6 +41,11 @@ class TestExtract:
             "Refund policy\nCustomers may ask for a refund.\n\nPage two: approvals"
         )
 
+    def test_a_pdf_locked_only_against_editing_is_read(self) -> None:
+        data = files.password_protected_pdf("Open to all readers", user_password="")
+
+        assert extract("open.pdf", data).text == "Open to all readers"
+
     def test_word_structure_becomes_markdown_in_document_order(self) -> None:
         def build(document: Document) -> None:
             document.add_heading("Refund policy", 0)

@@ -29,6 +29,8 @@ DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DOCX_MAX_RATIO = 200
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ def clean_filename(name: str, *, default: str = "document") -> str:
     """A display name safe anywhere: no directories, NUL, control or bidi-override characters."""
     name = unicodedata.normalize("NFC", name)
     name = re.split(r"[\\/]", name)[-1]
+    name = re.sub(r"\s", " ", name)  # a tab or line break reads as a space, not as nothing
     name = _CONTROL.sub("", name)
     name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
     name = " ".join(name.split()).strip(" .")
@@ -84,7 +87,7 @@ def _sniff(data: bytes) -> str | None:
         return "a PDF"
     if data.startswith(b"PK\x03\x04"):
         return "a ZIP archive (e.g. a Word or Excel file)"
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if data.startswith(_OLE):
         return "an old-style Office file"
     if data[:4] in (b"\x89PNG", b"GIF8") or data[:3] == b"\xff\xd8\xff":
         return "an image"
@@ -172,6 +175,12 @@ def _docx(data: bytes) -> str:
     if not data.startswith(b"PK\x03\x04"):
         if not data:
             raise Unprocessable("The file is empty. Save the document again and upload it.")
+        # Word saves a password-protected .docx inside an old-style (OLE) container.
+        if data.startswith(_OLE) and _ENCRYPTED_PACKAGE in data:
+            raise Unprocessable(
+                "This Word document is password-protected. Remove the password (File › Info › "
+                "Protect Document in Word), save it, and upload it again."
+            )
         raise _mismatch(".docx", _sniff(data) or "not a Word document")
     package = _repacked(data)
 
