@@ -95,39 +95,37 @@ def _owned_project(project_id: str, user: CurrentUser, session: SessionDep) -> P
     return load_owned_project(session, user, project_id)
 
 
-def _owned_document(document_id: str, user: CurrentUser, session: SessionDep) -> Document:
+def _load_owned(
+    session: Session, user: User, model: type[Document] | type[Thread], row_id: str, label: str
+) -> Document | Thread:
+    """A row of a project's, or NotFound / Forbidden when it is missing or someone else's."""
     row = (
         session.execute(
-            select(Document, Project.user_id)
-            .join(Project, Project.id == Document.project_id)
-            .where(Document.id == document_id)
+            select(model, Project.user_id)
+            .join(Project, Project.id == model.project_id)
+            .where(model.id == row_id)
         ).first()
-        if _valid_id(document_id)
+        if _valid_id(row_id)
         else None
     )
     if row is None:
-        raise NotFound("Document not found")
+        raise NotFound(f"{label} not found")
     if row.user_id != user.id:
-        raise Forbidden("You don't have access to this document")
-    document: Document = row.Document
+        raise Forbidden(f"You don't have access to this {label.lower()}")
+    found = row[0]
+    assert isinstance(found, (Document, Thread))
+    return found
+
+
+def _owned_document(document_id: str, user: CurrentUser, session: SessionDep) -> Document:
+    document = _load_owned(session, user, Document, document_id, "Document")
+    assert isinstance(document, Document)
     return document
 
 
 def _owned_thread(thread_id: str, user: CurrentUser, session: SessionDep) -> Thread:
-    row = (
-        session.execute(
-            select(Thread, Project.user_id)
-            .join(Project, Project.id == Thread.project_id)
-            .where(Thread.id == thread_id)
-        ).first()
-        if _valid_id(thread_id)
-        else None
-    )
-    if row is None:
-        raise NotFound("Thread not found")
-    if row.user_id != user.id:
-        raise Forbidden("You don't have access to this thread")
-    thread: Thread = row.Thread
+    thread = _load_owned(session, user, Thread, thread_id, "Thread")
+    assert isinstance(thread, Thread)
     return thread
 
 

@@ -75,8 +75,10 @@ def configure_logging(level: str = "INFO") -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.set_name("ba_assistant")
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace our own handler (create_app may run more than once) and keep anyone else's.
+    root.handlers = [h for h in root.handlers if h.get_name() != "ba_assistant"] + [handler]
     root.setLevel(numeric)
     # uvicorn's access log repeats ours without the request id; ours has the route and user.
     logging.getLogger("uvicorn.access").disabled = True

@@ -1,7 +1,8 @@
 """Request rate limits (per user, and per IP on unauthenticated routes) with ``limits``.
 
 Memory storage in one process; Redis storage when REDIS_URL is set, so that every worker and
-instance counts against the same window.
+instance counts against the same window. If Redis cannot be reached, requests are served
+unlimited (and a warning is logged) rather than refused.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import math
 import time
 
+import structlog
 from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from ba_assistant.config import Settings
 from ba_assistant.errors import RateLimited
+
+log = structlog.get_logger(__name__)
 
 
 class RateLimiter:
@@ -36,7 +40,12 @@ class RateLimiter:
         self._hit(self.per_ip_unauthenticated, "ip", ip)
 
     def _hit(self, item: RateLimitItemPerMinute, *identifiers: str) -> None:
-        if self._strategy.hit(item, *identifiers):
+        try:
+            allowed = self._strategy.hit(item, *identifiers)
+        except Exception as exc:  # storage down: serve people rather than fail every request
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
+            return
+        if allowed:
             return
         stats = self._strategy.get_window_stats(item, *identifiers)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
