@@ -30,6 +30,10 @@ def production(tmp_path: Path, **overrides: object) -> Settings:
 
 
 class TestDevelopmentSecrets:
+    def test_a_new_data_dir_is_private(self, tmp_path: Path) -> None:
+        load_settings(data_dir=tmp_path / "data")
+        assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
     def test_are_generated_once_with_mode_0600(self, tmp_path: Path) -> None:
         first = load_settings(data_dir=tmp_path)
         path = tmp_path / "secrets.json"

@@ -233,7 +233,7 @@ def generate_secrets() -> dict[str, str]:
 
 def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
     """Read the development secrets file, creating it (mode 0600) on first use."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SECRETS_FILE
     try:
         stored: dict[str, str] = json.loads(path.read_text())

@@ -82,7 +82,7 @@ def create_db_engine(settings: Settings) -> Engine:
 def _create_sqlite_engine(settings: Settings, path: str) -> Engine:
     if path in ("", ":memory:"):
         raise ValueError("an in-memory SQLite database cannot be shared; use a file")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = settings.sqlcipher_key.get_secret_value() if settings.sqlcipher_key else None
     hex_key = derive_sqlcipher_key(key) if key else None
     module: Any
