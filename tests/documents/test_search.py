@@ -9,13 +9,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from ba_assistant.documents.search import (
+from ba_assistant.documents.passages import (
     MAX_WORDS,
     OVERLAP_WORDS,
     TARGET_WORDS,
-    parse_terms,
     split_passages,
 )
+from ba_assistant.documents.search import parse_terms
 from tests.conftest import ApiUser
 
 

@@ -1,138 +1,37 @@
-"""Passages and full-text search over a project's documents.
+"""Full-text search over a project's passages.
 
-Documents are split into passages of a few hundred words that follow the headings, with a
-small overlap so that a sentence cut at a boundary is still found whole. SQLite indexes them
-with FTS5 (porter + unicode61, ranked by bm25); PostgreSQL with a tsvector and GIN index.
+SQLite: FTS5 (porter + unicode61) ranked by bm25; PostgreSQL: a tsvector with a GIN index.
 
 User text never reaches MATCH as syntax: it is reduced to words, each quoted (a trailing ``*``
-keeps prefix search). The project filter is part of the FTS expression itself, so the lookup
-is answered from the index and bounded by LIMIT before any table row is read; the join back
-to the chunk re-checks the project as a second line of defence.
+keeps prefix search). The project is a single indexed token inside the FTS expression, so the
+lookup is answered from the index alone. It is also bounded: the newest CANDIDATES matching
+passages of the project are ranked, so a word that occurs everywhere costs no more than a
+rare one (for such a word every passage is a weak match anyway). Only the final few rows are
+joined back to their passage and document, which re-checks the project as a second line of
+defence, and their snippets are cut here rather than by the database.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass
 
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from ba_assistant.documents.passages import split_passages
 from ba_assistant.models import DocumentChunk
 
-TARGET_WORDS = 220
-MAX_WORDS = 320
-MIN_WORDS = 60
-OVERLAP_WORDS = 30
-MAX_HEADING_WORDS = 20
 MAX_QUERY_CHARS = 2_000
 MAX_TERMS = 16
 MAX_TERM_CHARS = 64
-SNIPPET_TOKENS = 32
-# Private-use characters mark matches inside snippets; they are stripped from document text.
-_OPEN, _CLOSE = "\ue000", "\ue001"
-_HEADING = re.compile(r"^#{1,6}\s+\S")
+CANDIDATES = 2_000
+SNIPPET_WORDS = 36
 _TERM = re.compile(r"\w+\*?")
-
-
-# --- passages ---------------------------------------------------------------------------
-
-
-def _sections(body: str) -> list[tuple[str | None, list[str]]]:
-    sections: list[tuple[str | None, list[str]]] = [(None, [])]
-    paragraph: list[str] = []
-
-    def end_paragraph() -> None:
-        if paragraph:
-            sections[-1][1].append("\n".join(paragraph).strip())
-            paragraph.clear()
-
-    for line in body.split("\n"):
-        if _HEADING.match(line) and len(line.split()) <= MAX_HEADING_WORDS:
-            end_paragraph()
-            sections.append((line.strip(), []))
-        elif line.strip():
-            paragraph.append(line)
-        else:
-            end_paragraph()
-    end_paragraph()
-    return [(heading, paras) for heading, paras in sections if heading or paras]
-
-
-@dataclass
-class _Passages:
-    """Builds passages block by block; a passage never exceeds MAX_WORDS words."""
-
-    passages: list[str] = field(default_factory=list)
-    blocks: list[str] = field(default_factory=list)
-    words: int = 0
-    # Words this passage adds (its heading and text), as opposed to the overlap carried in.
-    fresh: int = 0
-    text_words: list[str] = field(default_factory=list)
-    carried: bool = False
-    heading: str | None = None
-
-    def start_section(self, heading: str | None) -> None:
-        # A small section joins the next one, unless it continues a passage cut for size.
-        if self.fresh >= MIN_WORDS or (self.fresh and self.carried):
-            self.end(overlap=False)
-        elif not self.fresh:
-            self._reset()  # only the overlap: the previous passage already holds it
-        self.heading = heading
-        if heading:
-            self._add(heading)
-
-    def add_paragraph(self, paragraph: str) -> None:
-        words = paragraph.split()
-        if self.words + len(words) > MAX_WORDS and self.text_words:
-            self.end(overlap=True)
-        whole = True
-        while self.words + len(words) > MAX_WORDS:  # too long even for an empty passage
-            room = max(TARGET_WORDS - self.words, 1)
-            self._add(" ".join(words[:room]), text=True)
-            words, whole = words[room:], False
-            self.end(overlap=True)
-        if words:
-            self._add(paragraph if whole else " ".join(words), text=True)
-        if self.words >= TARGET_WORDS:
-            self.end(overlap=True)
-
-    def end(self, *, overlap: bool) -> None:
-        if self.fresh:
-            self.passages.append("\n\n".join(self.blocks))
-        tail = self.text_words[-OVERLAP_WORDS:] if overlap and self.fresh else []
-        self._reset()
-        if tail:
-            self.blocks = ([self.heading] if self.heading else []) + ["… " + " ".join(tail)]
-            self.words = sum(len(block.split()) for block in self.blocks)
-            self.carried = True
-
-    def _add(self, block: str, *, text: bool = False) -> None:
-        words = block.split()
-        self.blocks.append(block)
-        self.words += len(words)
-        self.fresh += len(words)
-        if text:
-            self.text_words += words
-
-    def _reset(self) -> None:
-        self.blocks, self.words, self.fresh, self.text_words = [], 0, 0, []
-        self.carried = False
-
-
-def split_passages(body: str) -> list[str]:
-    """Heading-aware passages of about TARGET_WORDS words, overlapping by OVERLAP_WORDS.
-
-    A heading starts a new passage (tiny sections are joined to the next); a paragraph too
-    long for one passage is cut between words; no word of the body is lost.
-    """
-    builder = _Passages()
-    for heading, paragraphs in _sections(body.replace(_OPEN, "").replace(_CLOSE, "")):
-        builder.start_section(heading)
-        for paragraph in paragraphs:
-            builder.add_paragraph(paragraph)
-    builder.end(overlap=False)
-    return builder.passages
+_WORD = re.compile(r"\w+")
+# Enough of the porter stemmer's suffixes to highlight "refunds" for "refunding".
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ed", "es", "s", "ly")
 
 
 def index_document(session: Session, *, document_id: str, project_id: str, body: str) -> int:
@@ -152,9 +51,6 @@ def index_document(session: Session, *, document_id: str, project_id: str, body:
             ],
         )
     return len(passages)
-
-
-# --- queries ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -192,45 +88,57 @@ def parse_terms(query: str) -> list[Term]:
     return terms
 
 
+def project_token(project_id: str) -> str:
+    """How the index spells a project: one token, as the migration's view writes it."""
+    return "p" + project_id.replace("-", "")
+
+
 def _fts_expression(project_id: str, terms: list[Term], operator: str) -> str:
     phrases = [f'"{t.word}"' + ("*" if t.prefix else "") for t in terms]
-    # A uuid is letters, digits and hyphens only, so quoting it is safe.
-    return f'project_id : "{project_id}" AND content : ({f" {operator} ".join(phrases)})'
+    project = project_token(project_id)
+    return f'project : "{project}" AND content : ({f" {operator} ".join(phrases)})'
 
 
-# Only module constants are interpolated; user input is bound as :expression.
 _SQLITE_SEARCH = text(
-    f"""
-    SELECT c.document_id, d.name AS document_name, c.chunk_index, hits.snippet, hits.score
+    """
+    SELECT c.document_id, d.name AS document_name, c.chunk_index, c.content, top.score
     FROM (
-        SELECT rowid AS chunk_id, rank AS score,
-               snippet(document_chunks_fts, 0, '{_OPEN}', '{_CLOSE}', '…', {SNIPPET_TOKENS})
-                   AS snippet
-        FROM document_chunks_fts
-        WHERE document_chunks_fts MATCH :expression
-        ORDER BY rank
+        SELECT chunk_id, score FROM (
+            SELECT rowid AS chunk_id, bm25(document_chunks_fts, 1.0, 0.0) AS score
+            FROM document_chunks_fts
+            WHERE document_chunks_fts MATCH :expression
+            ORDER BY rowid DESC
+            LIMIT :candidates
+        )
+        ORDER BY score
         LIMIT :bound
-    ) AS hits
-    JOIN document_chunks AS c ON c.id = hits.chunk_id
+    ) AS top
+    JOIN document_chunks AS c ON c.id = top.chunk_id
     JOIN documents AS d ON d.id = c.document_id
     WHERE c.project_id = :project_id
-    ORDER BY hits.score
+    ORDER BY top.score, c.id DESC
     """
 )
 
 _POSTGRES_SEARCH = text(
-    f"""
-    SELECT c.document_id, d.name AS document_name, c.chunk_index,
-           ts_headline('english', c.content, q.query,
-                       'StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=40, MinWords=15')
-               AS snippet,
-           -ts_rank_cd(c.search_vector, q.query) AS score
-    FROM document_chunks AS c
+    """
+    SELECT c.document_id, d.name AS document_name, c.chunk_index, c.content, top.score
+    FROM (
+        SELECT id, -ts_rank_cd(search_vector, to_tsquery('english', :expression)) AS score
+        FROM (
+            SELECT id, search_vector FROM document_chunks
+            WHERE project_id = :project_id
+              AND search_vector @@ to_tsquery('english', :expression)
+            ORDER BY id DESC
+            LIMIT :candidates
+        ) AS candidates
+        ORDER BY score
+        LIMIT :bound
+    ) AS top
+    JOIN document_chunks AS c ON c.id = top.id
     JOIN documents AS d ON d.id = c.document_id
-    CROSS JOIN (SELECT to_tsquery('english', :expression) AS query) AS q
-    WHERE c.project_id = :project_id AND c.search_vector @@ q.query
-    ORDER BY score
-    LIMIT :bound
+    WHERE c.project_id = :project_id
+    ORDER BY top.score, c.id DESC
     """
 )
 
@@ -254,33 +162,96 @@ def search(session: Session, project_id: str, query: str, *, limit: int) -> list
         else:
             statement, expression = _SQLITE_SEARCH, _fts_expression(project_id, terms, operator)
         rows = session.execute(
-            statement, {"expression": expression, "project_id": project_id, "bound": limit}
+            statement,
+            {
+                "expression": expression,
+                "project_id": project_id,
+                "candidates": CANDIDATES,
+                "bound": limit,
+            },
         ).all()
         if rows:
-            return [_hit(row) for row in rows]
+            return [
+                Hit(
+                    document_id=row.document_id,
+                    document_name=row.document_name,
+                    chunk_index=row.chunk_index,
+                    score=float(f"{-float(row.score):.4g}"),
+                    snippet=snippet,
+                    highlights=highlights,
+                )
+                for row in rows
+                for snippet, highlights in [_snippet(row.content, terms)]
+            ]
     return []
 
 
-def _hit(row: object) -> Hit:
-    marked: str = row.snippet  # type: ignore[attr-defined]
-    plain: list[str] = []
+# --- snippets ---------------------------------------------------------------------------
+
+
+def _fold(word: str) -> str:
+    """Lower case without diacritics, as the index compares words."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _stem(word: str) -> str:
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "i"
+    if len(word) > 3 and word.endswith("y"):
+        return word[:-1] + "i"
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _matcher(terms: list[Term]) -> tuple[set[str], tuple[str, ...]]:
+    stems = {_stem(_fold(t.word)) for t in terms if not t.prefix}
+    prefixes = tuple(_fold(t.word) for t in terms if t.prefix)
+    return stems, prefixes
+
+
+def _snippet(content: str, terms: list[Term]) -> tuple[str, list[tuple[int, int]]]:
+    """About SNIPPET_WORDS words of the passage around its densest run of matches, on one
+    line, with the [start, end) offsets of the matched words."""
+    stems, prefixes = _matcher(terms)
+    words = list(_WORD.finditer(content))
+    if not words:
+        return content[:300], []
+    hits = [
+        (_stem(folded := _fold(w.group())) in stems) or folded.startswith(prefixes or ("\0",))
+        for w in words
+    ]
+    # The window holding the most matches, starting a few words before its first match.
+    best, best_count, count = 0, -1, 0
+    for end in range(len(words)):
+        count += hits[end]
+        if end >= SNIPPET_WORDS:
+            count -= hits[end - SNIPPET_WORDS]
+        start = max(0, end - SNIPPET_WORDS + 1)
+        if count > best_count:
+            best, best_count = start, count
+    first = next((i for i in range(best, len(words)) if hits[i]), best)
+    start = max(0, min(best, first - 4))
+    stop = min(len(words), start + SNIPPET_WORDS)
+
+    pieces: list[str] = ["… "] if start > 0 else []
     highlights: list[tuple[int, int]] = []
-    position = 0
-    start = 0
-    for part in re.split(f"([{_OPEN}{_CLOSE}])", marked):
-        if part == _OPEN:
-            start = position
-        elif part == _CLOSE:
-            highlights.append((start, position))
-        else:
-            part = re.sub(r"\s*\n\s*", " ", part)
-            plain.append(part)
-            position += len(part)
-    return Hit(
-        document_id=row.document_id,  # type: ignore[attr-defined]
-        document_name=row.document_name,  # type: ignore[attr-defined]
-        chunk_index=row.chunk_index,  # type: ignore[attr-defined]
-        snippet="".join(plain),
-        highlights=highlights,
-        score=float(f"{-float(row.score):.4g}"),  # type: ignore[attr-defined]
-    )
+    length = len(pieces[0]) if pieces else 0
+    # Whole passage ends keep their punctuation; cut ends stop at a word.
+    text_start = 0 if start == 0 else words[start].start()
+    text_end = len(content) if stop == len(words) else words[stop - 1].end()
+    for part in re.split(r"(\w+)", content[text_start:text_end]):
+        if not part:
+            continue
+        is_word = bool(_WORD.fullmatch(part))
+        if not is_word:
+            part = re.sub(r"\s+", " ", part)
+        elif (_stem(folded := _fold(part)) in stems) or (prefixes and folded.startswith(prefixes)):
+            highlights.append((length, length + len(part)))
+        pieces.append(part)
+        length += len(part)
+    if stop < len(words):
+        pieces.append(" …")
+    return "".join(pieces), highlights

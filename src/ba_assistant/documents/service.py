@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ba_assistant.documents import search
 from ba_assistant.documents.extract import Extracted
@@ -42,7 +42,9 @@ def list_documents(
     session: Session, project: Project, *, limit: int, offset: int
 ) -> tuple[list[Document], int]:
     total = (
-        session.scalar(select(func.count(Document.id)).where(Document.project_id == project.id))
+        session.scalar(
+            select(func.count()).select_from(Document).where(Document.project_id == project.id)
+        )
         or 0
     )
     documents = session.scalars(
@@ -67,7 +69,11 @@ def rotate_keys(session: Session, fernet: MultiFernet, *, batch: int = 200) -> i
     last_id = ""
     while True:
         documents = session.scalars(
-            select(Document).where(Document.id > last_id).order_by(Document.id).limit(batch)
+            select(Document)
+            .options(undefer(Document.content_encrypted))
+            .where(Document.id > last_id)
+            .order_by(Document.id)
+            .limit(batch)
         ).all()
         if not documents:
             return count

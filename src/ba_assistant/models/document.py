@@ -15,7 +15,8 @@ class Document(IdMixin, CreatedMixin, Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
-    content_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists and ownership checks never need the (large) encrypted text.
+    content_encrypted: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size_bytes: Mapped[int]
 
 

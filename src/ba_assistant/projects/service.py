@@ -12,10 +12,16 @@ from ba_assistant.projects.schemas import ProjectCreate, ProjectRead, ProjectUpd
 
 def _counts() -> tuple[Any, Any, Any]:
     document_count = (
-        select(func.count(Document.id)).where(Document.project_id == Project.id).scalar_subquery()
+        select(func.count())
+        .select_from(Document)
+        .where(Document.project_id == Project.id)
+        .scalar_subquery()
     )
     thread_count = (
-        select(func.count(Thread.id)).where(Thread.project_id == Project.id).scalar_subquery()
+        select(func.count())
+        .select_from(Thread)
+        .where(Thread.project_id == Project.id)
+        .scalar_subquery()
     )
     last_thread = (
         select(func.max(Thread.last_message_at))
@@ -45,7 +51,10 @@ def list_projects(
     session: Session, user: User, *, limit: int, offset: int
 ) -> tuple[list[ProjectRead], int]:
     document_count, thread_count, last_thread = _counts()
-    total = session.scalar(select(func.count(Project.id)).where(Project.user_id == user.id)) or 0
+    total = (
+        session.scalar(select(func.count()).select_from(Project).where(Project.user_id == user.id))
+        or 0
+    )
     rows = session.execute(
         select(Project, document_count, thread_count, last_thread)
         .where(Project.user_id == user.id)

@@ -18,7 +18,12 @@ from ba_assistant.threads.schemas import (
 
 
 def _message_count() -> Any:
-    return select(func.count(Message.id)).where(Message.thread_id == Thread.id).scalar_subquery()
+    return (
+        select(func.count())
+        .select_from(Message)
+        .where(Message.thread_id == Thread.id)
+        .scalar_subquery()
+    )
 
 
 def _read(thread: Thread, message_count: int) -> ThreadRead:
@@ -38,7 +43,10 @@ def list_threads(
     session: Session, project: Project, *, limit: int, offset: int
 ) -> tuple[list[ThreadRead], int]:
     total = (
-        session.scalar(select(func.count(Thread.id)).where(Thread.project_id == project.id)) or 0
+        session.scalar(
+            select(func.count()).select_from(Thread).where(Thread.project_id == project.id)
+        )
+        or 0
     )
     rows = session.execute(
         select(Thread, _message_count())
@@ -51,7 +59,9 @@ def list_threads(
 
 
 def read_thread(session: Session, thread: Thread) -> ThreadRead:
-    count = session.scalar(select(func.count(Message.id)).where(Message.thread_id == thread.id))
+    count = session.scalar(
+        select(func.count()).select_from(Message).where(Message.thread_id == thread.id)
+    )
     return _read(thread, count or 0)
 
 
@@ -93,7 +103,10 @@ def list_messages(
 ) -> tuple[list[MessageRead], int]:
     """Oldest first, each with the artifacts it produced."""
     total = (
-        session.scalar(select(func.count(Message.id)).where(Message.thread_id == thread.id)) or 0
+        session.scalar(
+            select(func.count()).select_from(Message).where(Message.thread_id == thread.id)
+        )
+        or 0
     )
     messages = session.scalars(
         select(Message)
