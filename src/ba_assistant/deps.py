@@ -19,12 +19,13 @@ from ba_assistant.models import Document, Project, Thread, User
 from ba_assistant.ratelimit import RateLimiter
 
 
-def get_settings(request: Request) -> Settings:
+# Trivial dependencies are async: a sync one would cost a worker-thread round trip each.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
