@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import itertools
 import json
 import math
@@ -57,7 +58,7 @@ from ba_assistant.threads import service as threads_service
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 MANIFEST = "bench-manifest.json"
-SEED_VERSION = 1
+SEED_VERSION = 2
 
 EMAIL = "bench.analyst@example.com"
 NAME = "Bench Analyst"
@@ -123,13 +124,11 @@ class Vocabulary:
         real = [*_FUNCTION_WORDS[:6], COMMON_WORD, *_FUNCTION_WORDS[6:], *_DOMAIN_WORDS]
         words = list(dict.fromkeys(real))
         taken = set(words)
-        while len(words) < len(taken) + _GENERATED_WORDS and len(words) < 10_000:
+        while len(words) < len(real) + _GENERATED_WORDS:
             word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
             if word not in taken and not word.startswith("conf") and word != RARE_WORD:
                 taken.add(word)
                 words.append(word)
-            if len(words) >= len(real) + _GENERATED_WORDS:
-                break
         self.words = words
         self.cum_weights = list(
             itertools.accumulate(1.0 / (rank**_ZIPF_EXPONENT) for rank in range(1, len(words) + 1))
@@ -247,6 +246,7 @@ class Manifest:
     seed_version: int
     scale: float
     complete: bool
+    schema: str  # fingerprint of the migrations the database was created with
     user_id: str
     main_project_id: str
     project_ids: list[str]
@@ -270,6 +270,30 @@ class Manifest:
 
     def save(self, data_dir: Path) -> None:
         (data_dir / MANIFEST).write_text(json.dumps(asdict(self), indent=2))
+
+
+def schema_fingerprint() -> str:
+    """A hash of the migration scripts: a seeded database is only reused with the same ones."""
+    versions = Path(migrations.__file__).parent / "versions"
+    digest = hashlib.sha256()
+    for path in sorted(versions.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured, and whether src/ had uncommitted changes."""
+
+    def git(*arguments: str) -> str:
+        result = subprocess.run(
+            ["git", *arguments], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "src_dirty": bool(git("status", "--porcelain", "src")),
+    }
 
 
 def log(message: str) -> None:
@@ -299,6 +323,7 @@ def seed(settings: Settings, scale: float, vocabulary: Vocabulary) -> Manifest:
         seed_version=SEED_VERSION,
         scale=scale,
         complete=False,
+        schema=schema_fingerprint(),
         user_id=user_id,
         main_project_id=project_ids[0],
         project_ids=project_ids,
@@ -484,6 +509,11 @@ def prepare_data(args: argparse.Namespace, vocabulary: Vocabulary) -> tuple[Sett
                 f"{data_dir} was seeded at scale {manifest.scale} (seed v{manifest.seed_version}); "
                 f"pass --scale {manifest.scale} or use another --data-dir"
             )
+        if manifest.schema != schema_fingerprint():
+            sys.exit(
+                f"{data_dir} was seeded with other migrations than this checkout's; "
+                "delete it or use another --data-dir"
+            )
         log(
             f"reusing the database in {data_dir} (seeded in {manifest.seed_seconds:,.0f} s, "
             f"{manifest.database_bytes / 1e6:,.0f} MB)"
@@ -658,10 +688,13 @@ async def _load(
     concurrency: int,
     offset: int,
     seconds: float,
+    think: float = 0.0,
 ) -> tuple[list[float], float, int, str]:
     """``count`` requests from ``concurrency`` clients that send the next one as soon as the
-    last answered (a closed loop, no think time), but none started after ``seconds``.
-    Returns latencies, wall time, errors and the first error."""
+    last answered (a closed loop; with ``think`` seconds, after pausing 0.5-1.5 x think), but
+    none started after ``seconds``. Returns latencies, wall time, errors and the first error.
+    """
+    pauses = random.Random(offset)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
@@ -679,11 +712,23 @@ async def _load(
                     return
                 request = scenario.api(i)
                 started = time.perf_counter()
-                response = await client.request(request.method, request.url, files=request.files)
+                try:
+                    response = await client.request(
+                        request.method, request.url, files=request.files
+                    )
+                    problem = (
+                        f"{response.status_code} {response.text[:300]}"
+                        if response.status_code != scenario.expect
+                        else ""
+                    )
+                except httpx.TransportError as exc:  # counted, not fatal: a figure, not a test
+                    problem = f"{type(exc).__name__}: {exc}"
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != scenario.expect:
+                if problem:
                     errors += 1
-                    first_error = first_error or f"{response.status_code} {response.text[:300]}"
+                    first_error = first_error or problem
+                if think:
+                    await asyncio.sleep(think * pauses.uniform(0.5, 1.5))
 
         started = time.perf_counter()
         deadline = started + seconds
@@ -699,11 +744,12 @@ def run_api(
     concurrency: int,
     offset: int,
     seconds: float,
+    think: float = 0.0,
 ) -> tuple[Figures, float]:
     token, _ = server.sign_in()  # fresh each time: access tokens live 15 minutes
     cpu_before = server.cpu_seconds()
     latencies, wall, errors, first_error = _run_async(
-        _load(server.url, token, scenario, count, concurrency, offset, seconds)
+        _load(server.url, token, scenario, count, concurrency, offset, seconds, think)
     )
     cpu = server.cpu_seconds() - cpu_before
     if errors:
@@ -814,10 +860,12 @@ def scenarios(
 
     def get_document(i: int) -> Callable[[], None]:
         document_id = documents[i % len(documents)]
-        return capture.replay(
-            ("document", document_id),
-            lambda session: _owned_document(document_id, user, session),
-        )
+
+        def run(session: Session) -> None:
+            document = _owned_document(document_id, user, session)
+            document.content_encrypted  # noqa: B018 - loads the content if it is deferred
+
+        return capture.replay(("document", document_id), run)
 
     def upload_api(i: int) -> ApiRequest:
         payload = payloads[i % len(payloads)]
@@ -951,7 +999,8 @@ def measure(args: argparse.Namespace, server: Server, scenario: Scenario, concur
     warmup = 2 if scenario.kind == "upload" else min(concurrency, count)
     log(f"{scenario.label}: {warmup} warm-up, then {count} requests from {concurrency} clients")
     run_api(server, scenario, warmup, concurrency, offset=0, seconds=min(30, limit))
-    api, cpu = run_api(server, scenario, count, concurrency, offset=warmup, seconds=limit)
+    think = args.think_ms / 1000
+    api, cpu = run_api(server, scenario, count, concurrency, warmup, limit, think)
     if api.count < count:
         log(f"  stopped after {api.count} requests: --time-limit {limit:g} s")
     serial_p50 = None
@@ -980,15 +1029,18 @@ def measure(args: argparse.Namespace, server: Server, scenario: Scenario, concur
     return row
 
 
-def table(rows: list[Row], concurrency: int) -> str:
+def table(rows: list[Row], concurrency: int, think_ms: float) -> str:
     header = (
         f"{'scenario':<28}{'n':>5}{'API p50':>9}{'API p95':>9}{'API max':>9}{'req/s':>8}"
         f"{'cpu/req':>9}{'c=1 p50':>9}{'raw p50':>9}{'raw p95':>9}{'ratio':>8}"
         f"{'target':>8}  met"
     )
+    pause = f", each pausing ~{think_ms:g} ms between requests" if think_ms else ""
     lines = [
-        f"latency in ms; API at {concurrency} concurrent clients; raw = the same SQL in-process, "
-        "one at a time; ratio = API p95 / raw p95",
+        f"milliseconds. API: {concurrency} concurrent clients{pause}. cpu/req: server CPU per "
+        "request. c=1: one client.",
+        "raw: the endpoint's SQL replayed in-process on one SQLCipher connection, one at a time "
+        "(upload: the service call). ratio: API p95 / raw p95.",
         header,
         "-" * len(header),
     ]
@@ -1045,6 +1097,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=120,
         help="seconds after which a scenario starts no more requests (API and raw alike)",
     )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0,
+        help="each client pauses about this long between requests (default 0: a closed loop)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--log-level", default="WARNING", help="the server's LOG_LEVEL")
     parser.add_argument("--only", help="comma-separated scenario names, e.g. search_common")
@@ -1072,6 +1130,7 @@ def main(argv: list[str] | None = None) -> None:
 def run(
     args: argparse.Namespace, settings: Settings, manifest: Manifest, vocabulary: Vocabulary
 ) -> None:
+    code = code_version()  # before the server starts: the code it imports
     payloads = [upload_payload(vocabulary, variant) for variant in range(3)]
     database = Database(settings)
     with database.session() as session:
@@ -1105,7 +1164,7 @@ def run(
         connection.close()
         database.dispose()
 
-    report = table(rows, args.concurrency)
+    report = table(rows, args.concurrency, args.think_ms)
     print()
     print(report)
     print()
@@ -1123,6 +1182,7 @@ def run(
         "when": stamp,
         "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "machine": machine(),
+        "code": code,
         "data": {k: v for k, v in asdict(manifest).items() if not k.endswith("_ids")},
         "targets_ms": TARGETS_MS,
         "rows": [{**asdict(row), "ratio_p95": row.ratio, "target_met": row.met} for row in rows],

@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     middleware = [
         Middleware(RequestContextMiddleware, metrics=metrics),
-        Middleware(GZipMiddleware, minimum_size=1024),
+        # Level 1 (nginx's default): a 100 KB page of messages costs ~1.5 ms instead of ~28 ms
+        # at Starlette's default of 9, for output only ~25% larger.
+        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
         Middleware(BodyLimitMiddleware, limit_for=body_limit(settings)),
     ]
     if settings.cors_origins:
