@@ -15,7 +15,7 @@ from ba_assistant.documents.passages import (
     TARGET_WORDS,
     split_passages,
 )
-from ba_assistant.documents.search import parse_terms
+from ba_assistant.documents.search import parse_terms, project_token
 from tests.conftest import ApiUser
 
 
@@ -144,6 +144,8 @@ HOSTILE_QUERIES = [
     ")",
     "content:secret",
     "project_id:xyz",
+    "project:p00000000000040008000000000000000",
+    "{project content}: refund",
     "{content}: x",
     "^x",
     "refund AND",
@@ -266,6 +268,9 @@ class TestSearch:
 
         assert search(alice, project, "bobsecret") == []
         assert search(alice, project, "bobsecr*") == []
+        # Naming Bob's project as the index spells it is just another word to search for.
+        assert search(alice, project, f"project:{project_token(bobs)} OR bobsecret") == []
+        assert search(alice, project, f"{project_token(bobs)}") == []
         assert names(search(bob, bobs, "bobsecret")) == ["Secret.md"]
 
     def test_one_projects_documents_are_not_found_in_another(
