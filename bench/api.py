@@ -58,7 +58,8 @@ from ba_assistant.threads import service as threads_service
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 MANIFEST = "bench-manifest.json"
-SEED_VERSION = 2
+SEED_COPY = "seeded.db"
+SEED_VERSION = 3
 
 EMAIL = "bench.analyst@example.com"
 NAME = "Bench Analyst"
@@ -74,9 +75,9 @@ UPLOAD_BYTES = 1024 * 1024
 
 TARGETS_MS = {"list": 50.0, "get": 50.0, "search": 50.0, "upload": 300.0}
 
-# Search terms. "customer" is one of the most frequent words of the generated text (it is in
-# roughly half the passages); the rare word is planted in exactly three documents; the prefix
-# matches a family of mid-frequency words (configuration, confirm, confidential, ...).
+# Search terms. "customer" is one of the most frequent words of the generated text (94% of the
+# passages hold it); the rare word is planted in exactly three documents; the prefix expands to
+# nine mid-frequency words (configuration, confirm, confidential, ...) found in 80% of them.
 COMMON_WORD = "customer"
 RARE_WORD = "zephyrquartz"
 PREFIX = "confi*"
@@ -349,6 +350,9 @@ def seed(settings: Settings, scale: float, vocabulary: Vocabulary) -> Manifest:
         connection.rollback()
     manifest.seed_steps["checkpoint"] = round(time.perf_counter() - step, 1)
     database.dispose()
+    # Every later run starts from this copy, so uploads and deletions (free pages, FTS
+    # tombstones) of one run never change what the next one measures.
+    shutil.copyfile(database_path(settings), settings.data_dir / SEED_COPY)
 
     sampler = random.Random(7)
     manifest.thread_ids = sampler.sample(main_threads, min(500, len(main_threads)))
@@ -498,6 +502,15 @@ def seed_documents(
     return main
 
 
+def restore_seed(settings: Settings) -> None:
+    started = time.perf_counter()
+    database = database_path(settings)
+    for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(settings.data_dir / SEED_COPY, database)
+    log(f"restored the seeded database in {time.perf_counter() - started:,.1f} s")
+
+
 def prepare_data(args: argparse.Namespace, vocabulary: Vocabulary) -> tuple[Settings, Manifest]:
     data_dir: Path = args.data_dir
     manifest = Manifest.load(data_dir)
@@ -518,7 +531,9 @@ def prepare_data(args: argparse.Namespace, vocabulary: Vocabulary) -> tuple[Sett
             f"reusing the database in {data_dir} (seeded in {manifest.seed_seconds:,.0f} s, "
             f"{manifest.database_bytes / 1e6:,.0f} MB)"
         )
-        return bench_settings(data_dir), manifest
+        settings = bench_settings(data_dir)
+        restore_seed(settings)
+        return settings, manifest
     if data_dir.exists() and any(p.name.endswith(".db") for p in data_dir.iterdir()):
         sys.exit(f"{data_dir} holds a database without a benchmark manifest; use another path")
     settings = bench_settings(data_dir)
@@ -648,9 +663,12 @@ class Figures:
     per_second: float
     seconds: float
     errors: int = 0
+    first_error: str = ""
 
     @classmethod
-    def of(cls, seconds: list[float], wall: float, errors: int = 0) -> Figures:
+    def of(
+        cls, seconds: list[float], wall: float, errors: int = 0, first_error: str = ""
+    ) -> Figures:
         return cls(
             count=len(seconds),
             p50_ms=round(percentile(seconds, 50) * 1000, 2),
@@ -659,6 +677,7 @@ class Figures:
             per_second=round(len(seconds) / wall, 1) if wall else 0.0,
             seconds=round(wall, 2),
             errors=errors,
+            first_error=first_error,
         )
 
 
@@ -695,7 +714,11 @@ async def _load(
     none started after ``seconds``. Returns latencies, wall time, errors and the first error.
     """
     pauses = random.Random(offset)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout would close them,
+    # so that a request never races the server closing its connection.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=4
+    )
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
     errors = 0
@@ -707,6 +730,8 @@ async def _load(
 
         async def worker() -> None:
             nonlocal errors, first_error
+            if think:  # staggered starts: no burst of every client at once
+                await asyncio.sleep(think * pauses.random())
             for i in counter:
                 if time.perf_counter() > deadline:
                     return
@@ -754,7 +779,7 @@ def run_api(
     cpu = server.cpu_seconds() - cpu_before
     if errors:
         log(f"  {scenario.name}: {errors} unexpected responses, e.g. {first_error}")
-    return Figures.of(latencies, wall, errors), cpu
+    return Figures.of(latencies, wall, errors, first_error), cpu
 
 
 def _run_async(coroutine: Any) -> Any:
