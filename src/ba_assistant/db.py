@@ -98,8 +98,10 @@ def _create_sqlite_engine(settings: Settings, path: str) -> Engine:
         f"sqlite:///{path}",
         module=module,
         poolclass=QueuePool,
-        pool_size=10,
-        max_overflow=40,
+        # As many kept connections as worker threads (anyio's default is 40): an overflow
+        # connection is closed after one use and the next starts with a cold page cache.
+        pool_size=40,
+        max_overflow=20,
         pool_timeout=30,
         connect_args={"check_same_thread": False},
     )

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -30,6 +29,7 @@ from ba_assistant.documents.schemas import (
     SearchResult,
     SearchResults,
 )
+from ba_assistant.documents.service import PreparedDocument
 from ba_assistant.errors import (
     PayloadTooLarge,
     Unprocessable,
@@ -37,7 +37,6 @@ from ba_assistant.errors import (
     ValidationFailed,
     field_errors,
 )
-from ba_assistant.models import Project
 from ba_assistant.schemas import Page, page_params
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -97,43 +96,32 @@ def list_documents(
 )
 async def upload_document(
     user: CurrentUser,
-    upload: Annotated[ParsedUpload, Depends(read_upload)],
+    upload: Annotated[PreparedDocument, Depends(read_upload)],
     project: OwnedProject,
     session: SessionDep,
     settings: SettingsDep,
 ) -> DocumentRead:
     """JSON `{name, content}` for text, or multipart with a `file` (.txt .md .pdf .docx)."""
-    name, extracted, size = upload
-    document = await run_in_threadpool(_store, session, project, name, extracted, size, settings)
+    document = await run_in_threadpool(documents.store_document, session, project, upload)
     return DocumentRead.model_validate(document)
 
 
-ParsedUpload = tuple[str, Extracted, int]
-
-
-async def read_upload(request: Request, settings: SettingsDep) -> ParsedUpload:
-    """Reads and extracts the upload before the request takes its turn to write, so a slow
-    client or a large PDF never holds up other people's writes."""
+async def read_upload(request: Request, settings: SettingsDep) -> PreparedDocument:
+    """Reads, extracts, encrypts and splits the upload before the request takes its turn to
+    write, so a slow client or a large PDF never holds up other people's writes."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json":
-        return await _from_json(request, settings)
-    if media_type == "multipart/form-data":
-        return await _from_multipart(request, settings)
-    raise UnsupportedMediaType(
-        "Send JSON {name, content}, or multipart/form-data with the document as 'file'."
-    )
-
-
-def _store(
-    session: Session,
-    project: Project,
-    name: str,
-    extracted: Extracted,
-    size: int,
-    settings: Settings,
-) -> Any:
-    return documents.create_document(
-        session, project, name=name, extracted=extracted, size_bytes=size, fernet=settings.fernet
+        name, extracted, size = await _from_json(request, settings)
+    elif media_type == "multipart/form-data":
+        name, extracted, size = await _from_multipart(request, settings)
+    else:
+        raise UnsupportedMediaType(
+            "Send JSON {name, content}, or multipart/form-data with the document as 'file'."
+        )
+    return await run_in_threadpool(
+        lambda: documents.prepare_document(
+            name=name, extracted=extracted, size_bytes=size, fernet=settings.fernet
+        )
     )
 
 

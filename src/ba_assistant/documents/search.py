@@ -13,6 +13,7 @@ defence, and their snippets are cut here rather than by the database.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from ba_assistant.documents.passages import split_passages
 from ba_assistant.models import DocumentChunk
 
 MAX_QUERY_CHARS = 2_000
@@ -34,9 +34,10 @@ _WORD = re.compile(r"\w+")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ed", "es", "s", "ly")
 
 
-def index_document(session: Session, *, document_id: str, project_id: str, body: str) -> int:
-    """Store the document's passages; the FTS index follows through triggers."""
-    passages = split_passages(body)
+def index_passages(
+    session: Session, *, document_id: str, project_id: str, passages: list[str]
+) -> None:
+    """Store a document's passages; the FTS index follows through triggers."""
     if passages:
         session.execute(
             insert(DocumentChunk),
@@ -50,7 +51,6 @@ def index_document(session: Session, *, document_id: str, project_id: str, body:
                 for index, passage in enumerate(passages)
             ],
         )
-    return len(passages)
 
 
 @dataclass(frozen=True)
@@ -189,12 +189,16 @@ def search(session: Session, project_id: str, query: str, *, limit: int) -> list
 # --- snippets ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65_536)
 def _fold(word: str) -> str:
     """Lower case without diacritics, as the index compares words."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     if len(word) > 3 and word.endswith("ies"):
         return word[:-3] + "i"

@@ -1,12 +1,56 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
 from ba_assistant.documents import search
 from ba_assistant.documents.extract import Extracted
+from ba_assistant.documents.passages import split_passages
 from ba_assistant.models import Document, Project
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """An upload ready to store: encrypted and split, so storing it is only database work."""
+
+    name: str
+    content_type: str
+    size_bytes: int
+    ciphertext: bytes
+    passages: list[str]
+
+
+def prepare_document(
+    *, name: str, extracted: Extracted, size_bytes: int, fernet: MultiFernet
+) -> PreparedDocument:
+    """The CPU-heavy half of an upload; runs before the request takes its turn to write."""
+    return PreparedDocument(
+        name=name,
+        content_type=extracted.content_type,
+        size_bytes=size_bytes,
+        ciphertext=fernet.encrypt(extracted.text.encode("utf-8")),
+        passages=split_passages(extracted.text),
+    )
+
+
+def store_document(session: Session, project: Project, prepared: PreparedDocument) -> Document:
+    """Stores the encrypted text and indexes its passages, in the caller's transaction."""
+    document = Document(
+        project_id=project.id,
+        name=prepared.name,
+        content_type=prepared.content_type,
+        content_encrypted=prepared.ciphertext,
+        size_bytes=prepared.size_bytes,
+    )
+    session.add(document)
+    session.flush()
+    search.index_passages(
+        session, document_id=document.id, project_id=project.id, passages=prepared.passages
+    )
+    return document
 
 
 def create_document(
@@ -18,20 +62,11 @@ def create_document(
     size_bytes: int,
     fernet: MultiFernet,
 ) -> Document:
-    """Stores the text encrypted and indexes its passages, in the caller's transaction."""
-    document = Document(
-        project_id=project.id,
-        name=name,
-        content_type=extracted.content_type,
-        content_encrypted=fernet.encrypt(extracted.text.encode("utf-8")),
-        size_bytes=size_bytes,
+    """Both halves at once, for callers that hold no write gate (scripts, benchmarks)."""
+    prepared = prepare_document(
+        name=name, extracted=extracted, size_bytes=size_bytes, fernet=fernet
     )
-    session.add(document)
-    session.flush()
-    search.index_document(
-        session, document_id=document.id, project_id=project.id, body=extracted.text
-    )
-    return document
+    return store_document(session, project, prepared)
 
 
 def read_content(document: Document, fernet: MultiFernet) -> str:
