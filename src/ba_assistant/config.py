@@ -11,6 +11,7 @@ import json
 import math
 import os
 import secrets
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -117,6 +118,10 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def refresh_lifetime(self) -> timedelta:
+        return timedelta(days=self.refresh_token_expiration_days)
 
     @property
     def dev_login_enabled(self) -> bool:

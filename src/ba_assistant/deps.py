@@ -65,9 +65,13 @@ def get_current_user(
     database: Database = request.app.state.db
     with database.session(write=False) as session:
         user = auth.get_user(session, str(claims["sub"]))
+        active = user is not None and auth.session_is_active(session, str(claims["sid"]))
+    if user is not None and not active:
+        raise Unauthorized("This sign-in has ended, please sign in again")
     if user is None:
         raise Unauthorized("This account no longer exists")
     request.state.user_id = user.id
+    request.state.session_id = str(claims["sid"])
     limiter.check_user(user.id)
     return user
 

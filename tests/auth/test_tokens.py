@@ -14,10 +14,16 @@ from ba_assistant.models.base import utcnow
 from tests.conftest import ApiUser
 
 
-def _claims(settings: Settings, user_id: str, **changes: object) -> dict[str, object]:
+def _sid(user: ApiUser) -> str:
+    sid: str = jwt.decode(user.token, options={"verify_signature": False})["sid"]
+    return sid
+
+
+def _claims(settings: Settings, user: ApiUser, **changes: object) -> dict[str, object]:
     now = utcnow()
     claims: dict[str, object] = {
-        "sub": user_id,
+        "sub": user.id,
+        "sid": _sid(user),
         "iss": settings.resolved_public_url,
         "aud": AUDIENCE,
         "iat": now,
@@ -42,7 +48,7 @@ def _unsigned(claims: dict[str, object]) -> str:
 
 class TestCurrentUser:
     def test_a_valid_token_is_accepted(self, alice: ApiUser, settings: Settings) -> None:
-        token = _sign(_claims(settings, alice.id), settings.secret("JWT_SECRET_KEY"))
+        token = _sign(_claims(settings, alice), settings.secret("JWT_SECRET_KEY"))
         response = alice.client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200
 
@@ -59,6 +65,8 @@ class TestCurrentUser:
             "hs512",
             "garbage",
             "unknown_user",
+            "missing_sid",
+            "unknown_sid",
             "tampered",
         ],
     )
@@ -68,17 +76,21 @@ class TestCurrentUser:
         key = settings.secret("JWT_SECRET_KEY")
         past = utcnow() - timedelta(hours=1)
         tokens = {
-            "expired": lambda: _sign(_claims(settings, alice.id, exp=past, iat=past), key),
-            "wrong_key": lambda: _sign(_claims(settings, alice.id), "x" * 64),
-            "wrong_audience": lambda: _sign(_claims(settings, alice.id, aud="other"), key),
-            "wrong_issuer": lambda: _sign(_claims(settings, alice.id, iss="https://evil"), key),
-            "wrong_type": lambda: _sign(_claims(settings, alice.id, typ="refresh"), key),
-            "missing_exp": lambda: _sign(_claims(settings, alice.id, exp=None), key),
-            "alg_none": lambda: _unsigned(_claims(settings, alice.id)),
-            "hs512": lambda: _sign(_claims(settings, alice.id), key, "HS512"),
+            "expired": lambda: _sign(_claims(settings, alice, exp=past, iat=past), key),
+            "wrong_key": lambda: _sign(_claims(settings, alice), "x" * 64),
+            "wrong_audience": lambda: _sign(_claims(settings, alice, aud="other"), key),
+            "wrong_issuer": lambda: _sign(_claims(settings, alice, iss="https://evil"), key),
+            "wrong_type": lambda: _sign(_claims(settings, alice, typ="refresh"), key),
+            "missing_exp": lambda: _sign(_claims(settings, alice, exp=None), key),
+            "alg_none": lambda: _unsigned(_claims(settings, alice)),
+            "hs512": lambda: _sign(_claims(settings, alice), key, "HS512"),
             "garbage": lambda: "not.a.token",
             "unknown_user": lambda: _sign(
-                _claims(settings, "00000000-0000-4000-8000-000000000000"), key
+                _claims(settings, alice, sub="00000000-0000-4000-8000-000000000000"), key
+            ),
+            "missing_sid": lambda: _sign(_claims(settings, alice, sid=None), key),
+            "unknown_sid": lambda: _sign(
+                _claims(settings, alice, sid="00000000-0000-4000-8000-000000000000"), key
             ),
             "tampered": lambda: (
                 alice.token[:-4] + ("AAAA" if alice.token[-4:] != "AAAA" else "BBBB")
@@ -96,7 +108,7 @@ class TestCurrentUser:
     ) -> None:
         past = utcnow() - timedelta(hours=1)
         token = _sign(
-            _claims(settings, alice.id, exp=past, iat=past), settings.secret("JWT_SECRET_KEY")
+            _claims(settings, alice, exp=past, iat=past), settings.secret("JWT_SECRET_KEY")
         )
         response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
         assert "expired" in response.json()["message"]

@@ -26,8 +26,22 @@ class DevLoginRequest(BaseModel):
         return value
 
 
-class TokenResponse(BaseModel):
+class RefreshedTokens(BaseModel):
     access_token: str
+    refresh_token: str = Field(
+        description="Use once: each refresh returns a new one and the old one stops working"
+    )
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class TokenResponse(RefreshedTokens):
     user: UserRead
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: str | None = Field(None, max_length=200)

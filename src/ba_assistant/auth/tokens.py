@@ -15,12 +15,10 @@ from ba_assistant.models.base import utcnow
 ALGORITHM = "HS256"
 AUDIENCE = "ba-assistant-api"
 ACCESS = "access"
-_REQUIRED = ["sub", "iss", "aud", "exp", "iat", "typ"]
+_REQUIRED = ["sub", "iss", "aud", "exp", "iat", "typ", "sid"]
 
 
-def issue_access_token(
-    settings: Settings, user_id: str, session_id: str | None = None
-) -> tuple[str, int]:
+def issue_access_token(settings: Settings, user_id: str, session_id: str) -> tuple[str, int]:
     """A signed access token for the user, and its lifetime in seconds."""
     lifetime = timedelta(minutes=settings.access_token_expiration_minutes)
     now = utcnow()
@@ -31,10 +29,9 @@ def issue_access_token(
         "iat": now,
         "exp": now + lifetime,
         "typ": ACCESS,
+        "sid": session_id,
         "jti": uuid.uuid4().hex,
     }
-    if session_id is not None:
-        claims["sid"] = session_id
     token = jwt.encode(claims, settings.secret("JWT_SECRET_KEY"), algorithm=ALGORITHM)
     return token, int(lifetime.total_seconds())
 
