@@ -154,7 +154,7 @@ def _operations_router() -> APIRouter:
     return router
 
 
-_PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+_API_ONLY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>BA Assistant</title></head><body style="font-family:system-ui;margin:3rem">
 <h1>BA Assistant</h1><p>The API is running. The web app has not been built in this
 checkout; the API and its documentation are at <a href="/api/docs">/api/docs</a>.</p>
@@ -167,8 +167,8 @@ def _mount_web(app: FastAPI) -> None:
     if not index.is_file():
 
         @app.get("/", include_in_schema=False)
-        def placeholder() -> HTMLResponse:
-            return HTMLResponse(_PLACEHOLDER)
+        def api_only_page() -> HTMLResponse:
+            return HTMLResponse(_API_ONLY_PAGE)
 
         return
 
