@@ -104,9 +104,7 @@ def start_session(
 def rotate_refresh_token(session: Session, token: str) -> tuple[User, IssuedSession]:
     """The user and a new refresh token for the same session, or Unauthorized."""
     now = utcnow()
-    current = session.scalar(
-        select(UserSession).where(UserSession.refresh_token_hash == hash_token(token))
-    )
+    current = family_for_refresh_token(session, token)
     if current is None or current.revoked_at is not None:
         raise Unauthorized("This sign-in has ended, please sign in again")
     if current.expires_at <= now:
@@ -151,6 +149,7 @@ def revoke_family(session: Session, family_id: str) -> None:
 
 
 def family_for_refresh_token(session: Session, token: str) -> UserSession | None:
+    """The session row a refresh token was issued as, used or not."""
     return session.scalar(
         select(UserSession).where(UserSession.refresh_token_hash == hash_token(token))
     )
