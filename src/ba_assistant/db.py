@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -28,6 +28,8 @@ from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
 from ba_assistant.config import Settings
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 15_000
 _KDF_SALT = b"ba-assistant/sqlcipher/v1"
@@ -144,6 +146,17 @@ class Database:
                 session.rollback()
                 raise
 
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Runs ``work`` in its own write transaction, off the event loop, taking its turn at
+        the write gate. For endpoints that must not hold a transaction across a network call
+        (the sign-in callback waits on the provider between two short writes)."""
+        async with self.write_gate:
+            return await run_in_threadpool(self._write, work)
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        with self.session(write=True) as session:
+            return work(session)
+
     def new_session(self, *, write: bool) -> Session:
         return (self._writer if write else self._reader)()
 
@@ -186,3 +199,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]

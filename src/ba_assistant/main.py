@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from ba_assistant import migrations
 from ba_assistant.auth.endpoints import router as auth_router
+from ba_assistant.auth.providers import ProviderClient
 from ba_assistant.config import Settings, load_settings
 from ba_assistant.db import Database
 from ba_assistant.documents.endpoints import router as documents_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = database
     app.state.metrics = metrics
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.provider_client = ProviderClient()
 
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -83,7 +83,7 @@ def configure_logging(level: str = "INFO") -> None:
     # uvicorn's access log repeats ours without the request id; ours has the route and user.
     logging.getLogger("uvicorn.access").disabled = True
     # Chatty at INFO and never about our requests.
-    for name in ("alembic.runtime.migration", "httpx", "httpcore"):
+    for name in ("alembic.runtime.migration", "httpx", "httpx2", "httpcore"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []

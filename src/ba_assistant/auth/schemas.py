@@ -26,21 +26,56 @@ class DevLoginRequest(BaseModel):
         return value
 
 
-class RefreshedTokens(BaseModel):
+class AccessToken(BaseModel):
+    """In web cookie mode the refresh token is in an HttpOnly cookie, not in the body."""
+
     access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class RefreshedTokens(AccessToken):
     refresh_token: str = Field(
         description="Use once: each refresh returns a new one and the old one stops working"
     )
-    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
-    expires_in: int = Field(description="Seconds until the access token expires")
 
 
 class TokenResponse(RefreshedTokens):
     user: UserRead
 
 
+class CookieSignIn(AccessToken):
+    user: UserRead
+
+
 class RefreshRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class ProviderRead(BaseModel):
+    id: str = Field(description="google, microsoft, oidc, or dev (development only)")
+    name: str = Field(description="What the sign-in button says: 'Sign in with <name>'")
+
+
+class ProvidersRead(BaseModel):
+    providers: list[ProviderRead]
+
+
+class OAuthStart(BaseModel):
+    redirect_uri: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Where the browser returns with #login_code=…: a path of this web app, "
+        "or a URL listed in ALLOWED_REDIRECT_URIS",
+    )
+
+
+class AuthUrl(BaseModel):
+    auth_url: str
+
+
+class LoginCodeRequest(BaseModel):
+    login_code: str = Field(min_length=1, max_length=200)
 
 
 class LogoutRequest(BaseModel):

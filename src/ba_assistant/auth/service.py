@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -75,6 +75,7 @@ def hash_token(token: str) -> str:
 class IssuedSession:
     family_id: str
     refresh_token: str
+    expires_at: datetime
 
 
 def start_session(
@@ -87,18 +88,19 @@ def start_session(
 ) -> IssuedSession:
     family_id = new_id()
     token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + lifetime
     session.add(
         UserSession(
             user_id=user.id,
             refresh_token_hash=hash_token(token),
             family_id=family_id,
-            expires_at=utcnow() + lifetime,
+            expires_at=expires_at,
             user_agent=(user_agent or "")[:512] or None,
             ip_address=ip_address,
         )
     )
     session.flush()
-    return IssuedSession(family_id, token)
+    return IssuedSession(family_id, token, expires_at)
 
 
 def rotate_refresh_token(session: Session, token: str) -> tuple[User, IssuedSession]:
@@ -136,7 +138,7 @@ def rotate_refresh_token(session: Session, token: str) -> tuple[User, IssuedSess
         )
     )
     session.flush()
-    return user, IssuedSession(current.family_id, new_token)
+    return user, IssuedSession(current.family_id, new_token, current.expires_at)
 
 
 def revoke_family(session: Session, family_id: str) -> None:
