@@ -165,6 +165,22 @@ class TestRateLimits:
         assert statuses == [200, 200, 200, 429]
         assert guessing == [429, 429]  # bad tokens count against the same per-IP budget
 
+    def test_every_sign_in_route_shares_the_per_ip_budget(self, tmp_path: Path) -> None:
+        app = make_app(make_settings(tmp_path, auth_rate_limit_per_minute=2))
+        with TestClient(app) as client:
+            guesses = [
+                client.post("/api/auth/token", json={"login_code": "guess"}).status_code
+                for _ in range(3)
+            ]
+            others = [
+                client.get("/api/auth/callback?code=c&state=s").status_code,
+                client.post("/api/auth/oauth/google", json={"redirect_uri": "/"}).status_code,
+                client.post("/api/auth/refresh", json={"refresh_token": "r"}).status_code,
+                client.post("/api/auth/logout", json={"refresh_token": "r"}).status_code,
+            ]
+        assert guesses == [401, 401, 429]
+        assert others == [429] * 4
+
 
 class TestOperations:
     def test_healthz(self, client: TestClient) -> None:

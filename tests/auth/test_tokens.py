@@ -103,6 +103,13 @@ class TestCurrentUser:
         assert body["error"] == "unauthorized"
         assert "Traceback" not in response.text
 
+    def test_a_refresh_token_is_not_an_access_token(self, client: TestClient) -> None:
+        tokens = client.post(
+            "/api/auth/dev-login", json={"email": "ann@example.com", "name": "Ann"}
+        ).json()
+        bearer = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+        assert client.get("/api/me", headers=bearer).status_code == 401
+
     def test_an_expired_token_says_so(
         self, client: TestClient, alice: ApiUser, settings: Settings
     ) -> None:

@@ -36,6 +36,7 @@ DISCOVERY_TTL_SECONDS = 3600.0
 KEYS_REFETCH_AFTER_SECONDS = 60.0
 WELL_KNOWN = "/.well-known/openid-configuration"
 MAX_SUBJECT_LENGTH = 255
+GOOGLE_ISSUER = "https://accounts.google.com"
 
 
 class ProviderError(Exception):
@@ -183,7 +184,7 @@ class ProviderClient:
             claims = dict(decoded.claims)
             registry = jwt.JWTClaimsRegistry(
                 leeway=CLOCK_SKEW_SECONDS,
-                iss={"essential": True, "value": expected_issuer(metadata, claims)},
+                iss={"essential": True, "values": accepted_issuers(provider, metadata, claims)},
                 aud={"essential": True, "value": provider.client_id},
                 sub={"essential": True},
                 exp={"essential": True},
@@ -262,6 +263,16 @@ class ProviderClient:
     @staticmethod
     def _unavailable(provider: Provider) -> ProviderError:
         return ProviderError("provider_unavailable", f"{provider.name} sign-in is unavailable")
+
+
+def accepted_issuers(
+    provider: Provider, metadata: dict[str, Any], claims: dict[str, Any]
+) -> list[str]:
+    issuer = expected_issuer(metadata, claims)
+    if provider.id == "google" and issuer == GOOGLE_ISSUER:
+        # Google documents both forms for the iss of its ID tokens.
+        return [issuer, GOOGLE_ISSUER.removeprefix("https://")]
+    return [issuer]
 
 
 def expected_issuer(metadata: dict[str, Any], claims: dict[str, Any]) -> str:
