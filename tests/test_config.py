@@ -23,6 +23,7 @@ def production(tmp_path: Path, **overrides: object) -> Settings:
         "environment": "production",
         "data_dir": tmp_path,
         "auth_dev_login": False,
+        "public_url": "https://ba.example.com",
         **STRONG,
     }
     values.update(overrides)
@@ -94,6 +95,11 @@ class TestProductionRefusesToStart:
     def test_sqlite_without_sqlcipher_key_names_the_reason(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=r"SQLCIPHER_KEY is required.*SQLite"):
             production(tmp_path, sqlcipher_key=None)
+
+    @pytest.mark.parametrize("public_url", [None, "http://ba.example.com"])
+    def test_needs_an_https_public_url(self, tmp_path: Path, public_url: str | None) -> None:
+        with pytest.raises(ConfigError, match="PUBLIC_URL must be this server's https://"):
+            production(tmp_path, public_url=public_url)
 
     def test_postgresql_needs_no_sqlcipher_key(self, tmp_path: Path) -> None:
         settings = production(

@@ -199,6 +199,11 @@ class Settings(BaseSettings):
                 )
         if self.dev_login_enabled:
             raise ConfigError(f"AUTH_DEV_LOGIN must be off in {env}")
+        if not (self.public_url or "").startswith("https://"):
+            raise ConfigError(
+                f"PUBLIC_URL must be this server's https:// address in {env}: sign-in providers "
+                "return to $PUBLIC_URL/api/auth/callback, and sign-in cookies need HTTPS"
+            )
 
     def _check_common(self) -> None:
         try:

@@ -157,6 +157,14 @@ class Database:
         with self.session(write=True) as session:
             return work(session)
 
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Runs ``work`` in a short read transaction, off the event loop."""
+        return await run_in_threadpool(self._read, work)
+
+    def _read(self, work: Callable[[Session], T]) -> T:
+        with self.session(write=False) as session:
+            return work(session)
+
     def new_session(self, *, write: bool) -> Session:
         return (self._writer if write else self._reader)()
 

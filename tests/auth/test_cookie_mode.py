@@ -68,6 +68,17 @@ class TestSignIn:
             assert refreshed.status_code == 200
             assert refreshed.headers["set-cookie"].startswith("__Host-ba_refresh=")
 
+    def test_over_https_an_unprefixed_planted_cookie_is_ignored(self, app: FastAPI) -> None:
+        with TestClient(app, base_url="https://testserver") as client:
+            planted = client.post(
+                "/api/auth/dev-login", json={"email": "mallory@example.com", "name": "M"}
+            ).json()["refresh_token"]
+            client.cookies.set("ba_refresh", planted)
+            response = client.post(
+                "/api/auth/refresh", headers={**COOKIE_MODE, "Origin": "https://testserver"}
+            )
+            assert response.status_code == 401
+
     def test_without_the_header_the_body_carries_the_token_and_no_cookie_is_set(
         self, client: TestClient
     ) -> None:

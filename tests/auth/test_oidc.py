@@ -5,6 +5,8 @@ generic OIDC provider (OIDC_ISSUER): the redirect flow, and everything that must
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from ba_assistant.auth.providers import accepted_issuers, enabled_providers
 from ba_assistant.models import LoginCode, OAuthState, User
 from ba_assistant.models.base import utcnow
 from tests.conftest import free_port, make_app, make_settings
@@ -256,8 +259,22 @@ class TestSignIn:
         response = flow.callback(flow.at_provider("google", flow.start("google"), "ann"))
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["cache-control"] == "no-store"
-        # The browser binding cookie is spent.
-        assert 'ba_signin=""' in response.headers["set-cookie"]
+
+    def test_two_sign_ins_in_two_tabs_both_work(self, flow: Flow) -> None:
+        flow.person("google", "ann")
+        first, second = flow.start("google"), flow.start("google")
+        for auth_url in (second, first):
+            response = flow.callback(flow.at_provider("google", auth_url, "ann"))
+            assert "login_code" in fragment(response.headers["location"])
+
+    def test_pkce_binds_the_code_to_the_verifier_stored_with_the_state(
+        self, flow: Flow, app: FastAPI
+    ) -> None:
+        challenge = callback_query(flow.start("google"))["code_challenge"]
+        with app.state.db.session(write=False) as session:
+            verifier = session.scalars(select(OAuthState.code_verifier)).one()
+        digest = hashlib.sha256(verifier.encode()).digest()
+        assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 class TestRedirectUri:
@@ -330,6 +347,8 @@ class TestBadCallbacks:
             response = flow.callback(location, client=other_browser)
         assert response.status_code == 400
         assert "another browser" in response.text
+        # The attempt is spent: not even the right browser can finish it now.
+        assert flow.callback(location).status_code == 400
 
     def test_a_state_made_for_one_provider_fails_with_another_providers_code(
         self, flow: Flow, providers: dict[str, FakeOidcProvider]
@@ -399,6 +418,30 @@ class TestBadCallbacks:
         )
         response = flow.callback(flow.at_provider("microsoft", flow.start("microsoft"), "ann"))
         assert flow.error_after(response)["error"] == "invalid_id_token"
+
+    @pytest.mark.parametrize(
+        ("answer", "error"),
+        [
+            (lambda token: {**token, "expires_in": [1]}, "provider_unavailable"),
+            (lambda token: {"access_token": "x", "token_type": "Bearer"}, "invalid_id_token"),
+            (lambda token: {**token, "id_token": "not-a-jwt"}, "invalid_id_token"),
+        ],
+        ids=["malformed", "no-id-token", "garbage-id-token"],
+    )
+    def test_a_malformed_token_response_is_an_error_not_a_500(
+        self,
+        flow: Flow,
+        providers: dict[str, FakeOidcProvider],
+        answer: Any,
+        error: str,
+    ) -> None:
+        flow.person("google", "ann")
+        location = flow.at_provider("google", flow.start("google"), "ann")
+        providers["google"].token_response = answer
+        try:
+            assert flow.error_after(flow.callback(location))["error"] == error
+        finally:
+            providers["google"].token_response = None
 
     def test_a_cancelled_sign_in_says_so(self, flow: Flow) -> None:
         auth_url = flow.start("google")
@@ -470,12 +513,25 @@ class TestLoginCode:
         )
         assert response.status_code == 200
         assert "refresh_token" not in response.json()
-        assert response.headers["set-cookie"].startswith("ba_refresh=")
+        set_cookies = response.headers.get_list("set-cookie")
+        assert any(cookie.startswith("ba_refresh=") for cookie in set_cookies)
         refreshed = flow.client.post(
             "/api/auth/refresh",
             headers={"X-Token-Delivery": "cookie", "Origin": "http://testserver"},
         )
         assert refreshed.status_code == 200
+
+    def test_works_only_in_the_browser_that_signed_in(self, flow: Flow, app: FastAPI) -> None:
+        flow.person("google", "ann")
+        code = flow.login_code("google", "ann")
+        # A code slipped into someone else's browser (#login_code=… in a link) is worthless.
+        with TestClient(app) as victim:
+            refused = victim.post("/api/auth/token", json={"login_code": code})
+        assert refused.status_code == 401
+        assert "browser where you started" in refused.json()["message"]
+        response = flow.client.post("/api/auth/token", json={"login_code": code})
+        assert response.status_code == 200
+        assert "ba_signin_" in response.headers["set-cookie"]  # the binding is spent
 
     def test_an_unknown_code_is_401(self, client: TestClient) -> None:
         response = client.post("/api/auth/token", json={"login_code": "x" * 43})
@@ -534,3 +590,29 @@ class TestAudit:
         ]
         for secret in secrets:
             assert secret not in log
+
+
+class TestIssuers:
+    def test_google_tokens_may_name_the_issuer_without_https(self, tmp_path: Path) -> None:
+        settings = make_settings(
+            tmp_path / "data", google_client_id="id", google_client_secret="secret-value"
+        )
+        google = enabled_providers(settings)["google"]
+        metadata = {"issuer": "https://accounts.google.com"}
+        assert accepted_issuers(google, metadata, {}) == [
+            "https://accounts.google.com",
+            "accounts.google.com",
+        ]
+
+    def test_microsoft_multi_tenant_issuer_takes_the_tokens_tenant(self, tmp_path: Path) -> None:
+        settings = make_settings(
+            tmp_path / "data", microsoft_client_id="id", microsoft_client_secret="secret-value"
+        )
+        microsoft = enabled_providers(settings)["microsoft"]
+        assert microsoft.discovery_url == (
+            "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+        )
+        metadata = {"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"}
+        assert accepted_issuers(microsoft, metadata, {"tid": "t-1"}) == [
+            "https://login.microsoftonline.com/t-1/v2.0"
+        ]

@@ -6,6 +6,10 @@ wrapped to behave like the provider under test and to misbehave on request.
   tenant's own ``iss``, as Entra ID's tokens do.
 - ``tamper_id_token`` changes one character of the ID token's signature on its way out.
 - ``token_endpoint_down`` answers the code exchange with a 503 page.
+- ``token_response`` rewrites the token endpoint's JSON (malformed answers).
+
+PKCE is enforced as real providers do (the mock itself ignores it): a code is exchanged only
+with the verifier whose S256 challenge came with the authorization request.
 
 The mock puts a user's claims into the ID token after its own, which is how a test makes a
 token with a wrong nonce, issuer or audience that is still properly signed.
@@ -13,6 +17,9 @@ token with a wrong nonce, issuer or audience that is still properly signed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import re
 import threading
@@ -35,7 +42,9 @@ class FakeOidcProvider:
         self.microsoft = microsoft
         self.tamper_id_token = False
         self.token_endpoint_down = False
+        self.token_response: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.token_requests = 0
+        self._challenges: dict[str, str] = {}
         self._inner = oidc_provider_mock.app(require_nonce=True)
         self._server = werkzeug.serving.make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
@@ -101,17 +110,59 @@ class FakeOidcProvider:
         if self.microsoft:
             path = _TENANT_PREFIX.sub("", path)
             environ["PATH_INFO"] = path
+        if path == "/oauth2/authorize" and environ["REQUEST_METHOD"] == "POST":
+            return self._authorize(environ, start_response)
         if path == "/oauth2/token":
             self.token_requests += 1
             if self.token_endpoint_down:
                 start_response("503 Service Unavailable", [("Content-Type", "text/html")])
                 return [b"<h1>Service unavailable</h1>"]
+            refusal = self._check_pkce(environ)
+            if refusal is not None:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [
+                    json.dumps({"error": "invalid_grant", "error_description": refusal}).encode()
+                ]
+            changes = [change for change in (self.token_response,) if change is not None]
+            if self.tamper_id_token:
+                changes.append(_tamper)
+            if changes:
+                return self._rewrite_json(environ, start_response, *changes)
         if path == "/.well-known/openid-configuration" and self.microsoft:
             return self._rewrite_json(environ, start_response, self._microsoft_discovery)
-        if path == "/oauth2/token" and self.tamper_id_token:
-            return self._rewrite_json(environ, start_response, _tamper)
         result: Iterable[bytes] = self._inner(environ, start_response)
         return result
+
+    def _authorize(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Remembers the PKCE challenge of the code the provider hands out."""
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(self._inner(environ, capture))
+        location = dict((k.lower(), v) for k, v in captured["headers"]).get("location", "")
+        code = callback_query(location).get("code")
+        if code is not None:
+            self._challenges[code] = (query.get("code_challenge") or [""])[0]
+        start_response(captured["status"], captured["headers"])
+        return [body]
+
+    def _check_pkce(self, environ: Environ) -> str | None:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+        if form.get("grant_type") != "authorization_code":
+            return None
+        challenge = self._challenges.pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "")
+        digest = hashlib.sha256(verifier.encode()).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if not challenge or not verifier or expected != challenge:
+            return "PKCE verification failed"
+        return None
 
     def _microsoft_discovery(self, body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "issuer": self.base_url + "/{tenantid}/v2.0"}
@@ -120,7 +171,7 @@ class FakeOidcProvider:
         self,
         environ: Environ,
         start_response: StartResponse,
-        change: Callable[[dict[str, Any]], dict[str, Any]],
+        *changes: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
 
@@ -129,7 +180,10 @@ class FakeOidcProvider:
 
         body = b"".join(self._inner(environ, capture))
         if captured["status"].startswith("200"):
-            body = json.dumps(change(json.loads(body))).encode()
+            document = json.loads(body)
+            for change in changes:
+                document = change(document)
+            body = json.dumps(document).encode()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]

@@ -11,13 +11,19 @@ development) it is ``ba_refresh`` with ``Path=/api/auth``.
 Refresh and logout by cookie need the same header (a custom header cannot be sent cross-site
 without CORS allowing it) and an ``Origin`` of this server, else 403.
 
-**Sign-in binding.** ``POST /api/auth/oauth/{provider}`` sets a short-lived cookie whose hash is
-stored with the state; the callback accepts the state only from the browser holding it. It is
-``SameSite=Lax`` because the provider's redirect back to us is a cross-site navigation.
+**Sign-in binding.** ``POST /api/auth/oauth/{provider}`` sets a short-lived cookie, named after
+the state so that two sign-ins in two tabs do not overwrite each other, whose hash is stored
+with the state. The callback accepts the state only from the browser holding it, and the login
+code it hands out works only with the same cookie. It is ``SameSite=Lax`` because the
+provider's redirect back to us is a cross-site navigation.
+
+Over HTTPS only the ``__Host-`` names are read: an unprefixed cookie planted by a sibling
+subdomain or over plain HTTP is ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from fastapi import Request, Response
@@ -47,8 +53,9 @@ def _name_and_path(base: str, secure: bool) -> tuple[str, str]:
     return (HOST_PREFIX + base, "/") if secure else (base, INSECURE_PATH)
 
 
-def _read(request: Request, base: str) -> str | None:
-    return request.cookies.get(HOST_PREFIX + base) or request.cookies.get(base)
+def _read(request: Request, settings: Settings, base: str) -> str | None:
+    name, _ = _name_and_path(base, is_https(request, settings))
+    return request.cookies.get(name)
 
 
 def set_refresh_cookie(
@@ -73,15 +80,19 @@ def clear_refresh_cookie(response: Response, request: Request, settings: Setting
     response.delete_cookie(name, path=path, secure=secure, httponly=True, samesite="strict")
 
 
-def refresh_cookie(request: Request) -> str | None:
-    return _read(request, REFRESH_COOKIE)
+def refresh_cookie(request: Request, settings: Settings) -> str | None:
+    return _read(request, settings, REFRESH_COOKIE)
+
+
+def _binding_base(state: str) -> str:
+    return f"{BINDING_COOKIE}_{hashlib.sha256(state.encode()).hexdigest()[:12]}"
 
 
 def set_binding_cookie(
-    response: Response, request: Request, settings: Settings, binding: str
+    response: Response, request: Request, settings: Settings, state: str, binding: str
 ) -> None:
     secure = is_https(request, settings)
-    name, path = _name_and_path(BINDING_COOKIE, secure)
+    name, path = _name_and_path(_binding_base(state), secure)
     response.set_cookie(
         name,
         binding,
@@ -93,14 +104,29 @@ def set_binding_cookie(
     )
 
 
-def clear_binding_cookie(response: Response, request: Request, settings: Settings) -> None:
+def binding_cookie(request: Request, settings: Settings, state: str | None) -> str | None:
+    """The binding cookie of the sign-in with this state."""
+    return _read(request, settings, _binding_base(state)) if state else None
+
+
+def binding_cookies(request: Request, settings: Settings) -> dict[str, str]:
+    """Every sign-in binding this browser holds, by cookie name."""
+    prefix, _ = _name_and_path(BINDING_COOKIE + "_", is_https(request, settings))
+    return {name: value for name, value in request.cookies.items() if name.startswith(prefix)}
+
+
+def clear_cookie(response: Response, request: Request, settings: Settings, name: str) -> None:
     secure = is_https(request, settings)
-    name, path = _name_and_path(BINDING_COOKIE, secure)
+    path = "/" if secure else INSECURE_PATH
     response.delete_cookie(name, path=path, secure=secure, httponly=True, samesite="lax")
 
 
-def binding_cookie(request: Request) -> str | None:
-    return _read(request, BINDING_COOKIE)
+def clear_binding_cookie(
+    response: Response, request: Request, settings: Settings, state: str | None
+) -> None:
+    if state:
+        name, _ = _name_and_path(_binding_base(state), is_https(request, settings))
+        clear_cookie(response, request, settings, name)
 
 
 def require_same_origin(request: Request, settings: Settings) -> None:

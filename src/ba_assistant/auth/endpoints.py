@@ -148,7 +148,7 @@ async def start_sign_in(
         raise NotFound(f"Sign-in with '{provider}' is not set up on this server")
     redirect_uri = check_redirect_uri(body.redirect_uri, settings.allowed_redirect_uris)
     try:
-        await client.metadata(configured)
+        metadata = await client.metadata(configured)
     except ProviderError as exc:
         raise ServiceUnavailable(unavailable_message(configured, settings)) from exc
     pending = await database.write(
@@ -156,12 +156,13 @@ async def start_sign_in(
     )
     auth_url = await client.authorization_url(
         configured,
+        metadata,
         redirect_uri=callback_url(settings),
         state=pending.state,
         nonce=pending.nonce,
         code_verifier=pending.code_verifier,
     )
-    cookies.set_binding_cookie(response, request, settings, pending.browser_binding)
+    cookies.set_binding_cookie(response, request, settings, pending.state, pending.browser_binding)
     return AuthUrl(auth_url=auth_url)
 
 
@@ -184,18 +185,20 @@ async def callback(
 ) -> Response:
     """Redirects to the sign-in's redirect_uri with `#login_code=…`, or with
     `#error=…&error_description=…` when the provider refused or failed."""
-    binding = cookies.binding_cookie(request)
-    try:
-        attempt = await database.write(lambda session: take_state(session, state, binding))
-    except SignInRejected as rejected:
-        log.warning("sign_in_failed", reason=rejected.reason)
-        return _callback_page(request, settings, rejected)
+    binding = cookies.binding_cookie(request, settings, state)
+    attempt = await database.write(lambda session: take_state(session, state, binding))
+    if isinstance(attempt, SignInRejected):
+        log.warning("sign_in_failed", reason=attempt.reason)
+        return _callback_page(request, settings, attempt, state)
     target = resolve_redirect(attempt.redirect_uri, settings.resolved_public_url)
     provider = enabled_providers(settings).get(attempt.provider)
+    binding_hash = attempt.browser_binding_hash
 
     def fail(reason: str, message: str) -> Response:
         log.warning("sign_in_failed", provider=attempt.provider, reason=reason)
-        return _redirect(request, settings, target, error=reason, error_description=message)
+        response = _redirect(target, error=reason, error_description=message)
+        cookies.clear_binding_cookie(response, request, settings, state)
+        return response
 
     if provider is None:
         return fail("provider_disabled", "This sign-in method was turned off; try another")
@@ -223,11 +226,12 @@ async def callback(
 
     def complete(session: Session) -> tuple[str, str]:
         user = _upsert(session, provider, identity)
-        return user.id, issue_login_code(session, user.id)
+        return user.id, issue_login_code(session, user.id, binding_hash)
 
     user_id, login_code = await database.write(complete)
     log.info("sign_in", provider=provider.id, user_id=user_id)
-    return _redirect(request, settings, target, login_code=login_code)
+    # The binding cookie stays: POST /api/auth/token needs it with the login code.
+    return _redirect(target, login_code=login_code)
 
 
 def _upsert(session: Session, provider: Provider, identity: Identity) -> User:
@@ -244,17 +248,17 @@ def _upsert(session: Session, provider: Provider, identity: Identity) -> User:
 _NO_LEAK = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def _redirect(request: Request, settings: Settings, target: str, **fragment: str) -> Response:
+def _redirect(target: str, **fragment: str) -> Response:
     """The login code travels in the fragment: browsers never send it to a server, and
     `no-referrer` keeps the callback URL (with the provider's code) out of Referer headers."""
-    response = RedirectResponse(
+    return RedirectResponse(
         f"{target}#{urlencode(fragment)}", status_code=status.HTTP_302_FOUND, headers=_NO_LEAK
     )
-    cookies.clear_binding_cookie(response, request, settings)
-    return response
 
 
-def _callback_page(request: Request, settings: Settings, rejected: SignInRejected) -> Response:
+def _callback_page(
+    request: Request, settings: Settings, rejected: SignInRejected, state: str | None
+) -> Response:
     """A 400 page for a callback we cannot trust: with no trusted redirect_uri, the person is
     offered a fresh start on this app's sign-in page instead."""
     message = html.escape(rejected.message)
@@ -268,7 +272,7 @@ def _callback_page(request: Request, settings: Settings, rejected: SignInRejecte
         "<p><a href='/'>Start signing in again</a></p></body></html>"
     )
     response = HTMLResponse(body, status_code=status.HTTP_400_BAD_REQUEST, headers=_NO_LEAK)
-    cookies.clear_binding_cookie(response, request, settings)
+    cookies.clear_binding_cookie(response, request, settings, state)
     return response
 
 
@@ -285,13 +289,17 @@ def token(
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenResponse | CookieSignIn:
-    """The login code from the redirect's fragment works once, within 60 seconds. Send
-    `X-Token-Delivery: cookie` to receive the refresh token as an HttpOnly cookie."""
+    """The login code from the redirect's fragment works once, within 60 seconds, from the
+    browser that signed in. Send `X-Token-Delivery: cookie` to receive the refresh token as an
+    HttpOnly cookie."""
     try:
-        user_id = redeem_login_code(session, body.login_code)
+        user_id, binding = redeem_login_code(
+            session, body.login_code, cookies.binding_cookies(request, settings)
+        )
     except Unauthorized:
         log.warning("sign_in_failed", reason="login_code_rejected")
         raise
+    cookies.clear_cookie(response, request, settings, binding)
     user = auth.get_user(session, user_id)
     if user is None:
         raise Unauthorized("This account no longer exists")
@@ -344,7 +352,7 @@ def refresh(
     token = body.refresh_token if body is not None else None
     by_cookie = token is None
     if by_cookie:
-        token = cookies.refresh_cookie(request)
+        token = cookies.refresh_cookie(request, settings)
         if token is None:
             raise Unauthorized("Send the refresh token, or sign in again")
         cookies.require_same_origin(request, settings)
@@ -379,7 +387,7 @@ def refresh(
 
 def _refused(request: Request, settings: Settings, error: Unauthorized) -> JSONResponse:
     answer = render(error)
-    if cookies.refresh_cookie(request) is not None:
+    if cookies.refresh_cookie(request, settings) is not None:
         cookies.clear_refresh_cookie(answer, request, settings)
     return answer
 
@@ -403,9 +411,9 @@ def logout(
     tokens."""
     family_id: str | None = None
     token = body.refresh_token if body is not None else None
-    if token is None and cookies.refresh_cookie(request) is not None:
+    if token is None and cookies.refresh_cookie(request, settings) is not None:
         cookies.require_same_origin(request, settings)
-        token = cookies.refresh_cookie(request)
+        token = cookies.refresh_cookie(request, settings)
     if token:
         row = auth.family_for_refresh_token(session, token)
         family_id = row.family_id if row is not None else None

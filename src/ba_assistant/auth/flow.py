@@ -25,14 +25,13 @@ STATE_LIFETIME = timedelta(minutes=10)
 LOGIN_CODE_LIFETIME = timedelta(seconds=60)
 
 
-class SignInRejected(Exception):
+@dataclass(frozen=True)
+class SignInRejected:
     """The callback cannot be trusted (unknown, used or expired state, another browser).
     There is no safe place to redirect to, so the callback answers 400 itself."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+    reason: str
+    message: str
 
 
 def check_redirect_uri(redirect_uri: str, allowed: list[str]) -> str:
@@ -102,47 +101,65 @@ def begin_sign_in(session: Session, *, provider: str, redirect_uri: str) -> Pend
     return pending
 
 
-def take_state(session: Session, state: str | None, browser_binding: str | None) -> OAuthState:
-    """The sign-in attempt for this state, removed so that it cannot be used twice."""
+def take_state(
+    session: Session, state: str | None, browser_binding: str | None
+) -> OAuthState | SignInRejected:
+    """The sign-in attempt for this state, removed so that it cannot be used again: also when
+    it is refused, so a state that reached us from another browser is spent. Refusals are
+    returned, not raised, so that the removal is committed."""
     if not state:
-        raise SignInRejected("missing_state", "This sign-in link is incomplete.")
+        return SignInRejected("missing_state", "This sign-in link is incomplete.")
     row = session.get(OAuthState, hash_token(state))
     if row is None:
-        raise SignInRejected("invalid_state", "This sign-in link is unknown or was already used.")
+        return SignInRejected("invalid_state", "This sign-in link is unknown or was already used.")
     claimed = session.execute(
         delete(OAuthState)
         .where(OAuthState.state_hash == row.state_hash)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise SignInRejected("invalid_state", "This sign-in link was already used.")
+        return SignInRejected("invalid_state", "This sign-in link was already used.")
     if row.expires_at <= utcnow():
-        raise SignInRejected("expired_state", "This sign-in took longer than 10 minutes.")
+        return SignInRejected("expired_state", "This sign-in took longer than 10 minutes.")
     if not browser_binding or hash_token(browser_binding) != row.browser_binding_hash:
-        raise SignInRejected(
+        return SignInRejected(
             "browser_mismatch", "This sign-in was started in another browser or window."
         )
     return row
 
 
-def issue_login_code(session: Session, user_id: str) -> str:
+def issue_login_code(session: Session, user_id: str, browser_binding_hash: str | None) -> str:
+    """A one-time code for the browser that signed in (the same binding cookie must come back
+    with it, so a code slipped into someone else's browser is worthless)."""
     code = secrets.token_urlsafe(32)
     session.add(
         LoginCode(
             code_hash=hash_token(code),
             user_id=user_id,
+            browser_binding_hash=browser_binding_hash,
             expires_at=utcnow() + LOGIN_CODE_LIFETIME,
         )
     )
     return code
 
 
-def redeem_login_code(session: Session, code: str) -> str:
-    """The user id the code was issued for. Works once, within 60 seconds."""
+def redeem_login_code(session: Session, code: str, bindings: dict[str, str]) -> tuple[str, str]:
+    """The user id the code was issued for, and the name of the binding cookie that matched.
+    Works once, within 60 seconds, in the browser that signed in."""
     now = utcnow()
     row = session.get(LoginCode, hash_token(code))
     if row is None:
         raise Unauthorized("This login code is not valid; please sign in again")
+    if row.used_at is not None:
+        raise Unauthorized("This login code was already used; please sign in again")
+    if row.expires_at <= now:
+        raise Unauthorized("This login code has expired; please sign in again")
+    matched = next(
+        (name for name, value in bindings.items() if hash_token(value) == row.browser_binding_hash),
+        None,
+    )
+    if matched is None:
+        raise Unauthorized("Finish signing in in the browser where you started")
     claimed = session.execute(
         update(LoginCode)
         .where(LoginCode.code_hash == row.code_hash, LoginCode.used_at.is_(None))
@@ -151,6 +168,4 @@ def redeem_login_code(session: Session, code: str) -> str:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Unauthorized("This login code was already used; please sign in again")
-    if row.expires_at <= now:
-        raise Unauthorized("This login code has expired; please sign in again")
-    return row.user_id
+    return row.user_id, matched

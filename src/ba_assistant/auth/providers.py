@@ -29,7 +29,9 @@ ProviderId = Literal["google", "microsoft", "oidc"]
 SCOPE = "openid email profile"
 # Asymmetric algorithms only: an ID token signed with HS256 (the client secret) or "none" is
 # refused whatever the provider advertises.
-SIGNING_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"})
+SIGNING_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 CLOCK_SKEW_SECONDS = 60
 HTTP_TIMEOUT_SECONDS = 10.0
 DISCOVERY_TTL_SECONDS = 3600.0
@@ -118,10 +120,16 @@ class ProviderClient:
         self._keys: dict[str, tuple[KeySet, float]] = {}
 
     async def authorization_url(
-        self, provider: Provider, *, redirect_uri: str, state: str, nonce: str, code_verifier: str
+        self,
+        provider: Provider,
+        metadata: dict[str, Any],
+        *,
+        redirect_uri: str,
+        state: str,
+        nonce: str,
+        code_verifier: str,
     ) -> str:
-        metadata = await self.metadata(provider)
-        async with self._oauth_client(provider, redirect_uri) as client:
+        async with self._oauth_client(provider, metadata, redirect_uri) as client:
             url, _ = client.create_authorization_url(
                 metadata["authorization_endpoint"],
                 state=state,
@@ -142,7 +150,7 @@ class ProviderClient:
         """Exchanges the authorization code and returns the verified identity."""
         metadata = await self.metadata(provider)
         try:
-            async with self._oauth_client(provider, redirect_uri) as client:
+            async with self._oauth_client(provider, metadata, redirect_uri) as client:
                 token = await client.fetch_token(
                     metadata["token_endpoint"],
                     grant_type="authorization_code",
@@ -155,7 +163,7 @@ class ProviderClient:
             raise ProviderError(
                 "sign_in_failed", f"{provider.name} did not accept this sign-in; please try again"
             ) from exc
-        except (httpx2.HTTPError, ValueError) as exc:
+        except Exception as exc:  # unreachable, or an answer that is not a token response
             log.warning("provider_unreachable", provider=provider.id, error=type(exc).__name__)
             raise self._unavailable(provider) from exc
         id_token = token.get("id_token")
@@ -169,8 +177,12 @@ class ProviderClient:
     async def verify_id_token(
         self, provider: Provider, metadata: dict[str, Any], id_token: str, *, nonce: str
     ) -> dict[str, Any]:
-        allowed = set(metadata.get("id_token_signing_alg_values_supported") or ["RS256"])
-        algorithms = sorted(allowed & SIGNING_ALGORITHMS)
+        algorithms = sorted(
+            set(metadata["id_token_signing_alg_values_supported"]) & SIGNING_ALGORITHMS
+        )
+        if not algorithms:
+            log.warning("provider_algorithms_unsupported", provider=provider.id)
+            raise self._unavailable(provider)
         try:
             keys = await self._signing_keys(provider, metadata)
             try:
@@ -216,6 +228,11 @@ class ProviderClient:
             if not isinstance(metadata.get(field), str):
                 log.warning("provider_discovery_invalid", provider=provider.id, missing=field)
                 raise self._unavailable(provider)
+        # Required by OIDC discovery; RS256 is the one every provider must support.
+        algorithms = metadata.setdefault("id_token_signing_alg_values_supported", ["RS256"])
+        if not isinstance(algorithms, list) or not all(isinstance(a, str) for a in algorithms):
+            log.warning("provider_discovery_invalid", provider=provider.id, missing="algorithms")
+            raise self._unavailable(provider)
         self._metadata[provider.discovery_url] = _Cached(metadata, time.monotonic())
         return metadata
 
@@ -243,26 +260,42 @@ class ProviderClient:
                 response = await client.get(url, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 body = response.json()
-        except (httpx2.HTTPError, ValueError) as exc:
+        except (httpx2.HTTPError, httpx2.InvalidURL, ValueError) as exc:
             log.warning("provider_unreachable", provider=provider.id, error=type(exc).__name__)
             raise self._unavailable(provider) from exc
         if not isinstance(body, dict):
             raise self._unavailable(provider)
         return body
 
-    def _oauth_client(self, provider: Provider, redirect_uri: str) -> AsyncOAuth2Client:
+    def _oauth_client(
+        self, provider: Provider, metadata: dict[str, Any], redirect_uri: str
+    ) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
             client_id=provider.client_id,
             client_secret=provider.client_secret,
             scope=SCOPE,
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
+            token_endpoint_auth_method=client_auth_method(metadata),
             timeout=self.timeout,
         )
 
     @staticmethod
     def _unavailable(provider: Provider) -> ProviderError:
         return ProviderError("provider_unavailable", f"{provider.name} sign-in is unavailable")
+
+
+def client_auth_method(metadata: dict[str, Any]) -> str:
+    """HTTP Basic unless the provider accepts only the secret in the form (both are allowed
+    by Google and Entra ID; some OIDC providers offer only one)."""
+    supported = metadata.get("token_endpoint_auth_methods_supported")
+    if (
+        isinstance(supported, list)
+        and "client_secret_basic" not in supported
+        and "client_secret_post" in supported
+    ):
+        return "client_secret_post"
+    return "client_secret_basic"
 
 
 def accepted_issuers(

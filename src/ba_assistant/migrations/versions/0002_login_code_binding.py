@@ -1,0 +1,26 @@
+"""login codes are bound to the browser that signed in
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-25 20:45:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("login_codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("browser_binding_hash", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("login_codes", schema=None) as batch_op:
+        batch_op.drop_column("browser_binding_hash")
