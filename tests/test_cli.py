@@ -15,6 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
+from ba_assistant import migrations
 from ba_assistant.cli import main
 from ba_assistant.config import SECRET_NAMES
 from tests.conftest import LiveServer, free_port, make_app, make_settings, sign_in
@@ -37,7 +38,9 @@ class TestMigrate:
         self, env: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         main(["migrate"])
-        assert "database at revision 0001" in capsys.readouterr().out
+        versions = Path(migrations.__file__).parent / "versions"
+        newest = max(path.name[:4] for path in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+        assert f"database at revision {newest}" in capsys.readouterr().out
         assert (env / "ba_assistant.db").exists()
         main(["migrate"])  # idempotent
 
