@@ -103,8 +103,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str | None = None
-    ai_history_messages: int = 20
+    ai_history_messages: int = Field(20, ge=1, le=200)
     ai_daily_token_limit_per_user: int | None = None
+    ai_request_timeout_seconds: float = Field(60.0, gt=0)
+    ai_prices: dict[str, tuple[float, float, float, float]] = Field(default_factory=dict)
+    sse_ping_seconds: float = Field(15.0, gt=0)
 
     cors_origins: CommaList = Field(default_factory=list)
     rate_limit_per_minute: int = Field(100, ge=1)
@@ -126,6 +129,12 @@ class Settings(BaseSettings):
     @property
     def dev_login_enabled(self) -> bool:
         return self.is_development if self.auth_dev_login is None else self.auth_dev_login
+
+    @property
+    def resolved_ai_provider(self) -> Literal["anthropic", "openai", "offline"]:
+        if self.ai_provider is not None:
+            return self.ai_provider
+        return "anthropic" if self.anthropic_api_key else "offline"
 
     @property
     def resolved_database_url(self) -> str:
@@ -206,6 +215,14 @@ class Settings(BaseSettings):
             )
 
     def _check_common(self) -> None:
+        provider = self.resolved_ai_provider
+        if provider == "anthropic" and not self.anthropic_api_key:
+            raise ConfigError("AI_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
+        if provider == "openai" and not (self.openai_api_key or self.openai_base_url):
+            raise ConfigError(
+                "AI_PROVIDER=openai needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local "
+                "OpenAI-compatible server (Ollama, vLLM)"
+            )
         try:
             self.fernet  # noqa: B018 - validates every key in the list
         except (ValueError, TypeError) as exc:

@@ -209,6 +209,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A read-only session for any method: for endpoints that check access first and then
+    write on their own (``Database.write``), or stream without holding the session."""
+    database: Database = request.app.state.db
+    session = database.new_session(write=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
 async def get_database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ba_assistant.auth import service as auth
 from ba_assistant.auth.tokens import verify_access_token
 from ba_assistant.config import Settings
-from ba_assistant.db import Database, SessionDep
+from ba_assistant.db import Database, ReadSessionDep, SessionDep
 from ba_assistant.errors import Forbidden, NotFound, Unauthorized
 from ba_assistant.models import Document, Project, Thread, User
 from ba_assistant.ratelimit import RateLimiter
@@ -134,6 +134,20 @@ def _owned_thread(thread_id: str, user: CurrentUser, session: SessionDep) -> Thr
     return thread
 
 
+def _project_access(project_id: str, user: CurrentUser, session: ReadSessionDep) -> Project:
+    return load_owned_project(session, user, project_id)
+
+
+def _thread_access(thread_id: str, user: CurrentUser, session: ReadSessionDep) -> Thread:
+    thread = _load_owned(session, user, Thread, thread_id, "Thread")
+    assert isinstance(thread, Thread)
+    return thread
+
+
 OwnedProject = Annotated[Project, Depends(_owned_project)]
+# The same checks in a read-only session that is closed before the endpoint's own writes
+# (Database.write) or a stream: for the AI routes, which must not hold a transaction open.
+ProjectAccess = Annotated[Project, Depends(_project_access)]
+ThreadAccess = Annotated[Thread, Depends(_thread_access)]
 OwnedDocument = Annotated[Document, Depends(_owned_document)]
 OwnedThread = Annotated[Thread, Depends(_owned_thread)]

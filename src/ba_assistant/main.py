@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +20,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from ba_assistant import migrations
+from ba_assistant.agent.hub import MemoryHub
+from ba_assistant.agent.runs import RunManager, recover_interrupted
 from ba_assistant.auth.endpoints import router as auth_router
 from ba_assistant.auth.providers import ProviderClient
 from ba_assistant.config import Settings, load_settings
@@ -40,6 +43,9 @@ WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 _UPLOAD_PATH = re.compile(r"^/api/projects/[^/]+/documents/?$")
 _JSON_BODY_LIMIT = 1024 * 1024
 _MULTIPART_OVERHEAD = 64 * 1024
+
+
+log = structlog.get_logger(__name__)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -68,9 +74,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     metrics.add_collector(PoolCollector(database.engine.pool))
 
+    hub = MemoryHub()
+    runs = RunManager(settings, database, hub)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await _recover_replies(database)
         yield
+        await runs.shutdown()
+        await hub.close()
         database.dispose()
 
     middleware = [
@@ -88,7 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 allow_origins=settings.cors_origins,
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-Request-ID",
+                    "Last-Event-ID",
+                    "X-Token-Delivery",
+                ],
                 expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
                 max_age=600,
             ),
@@ -111,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.rate_limiter = RateLimiter(settings)
     app.state.provider_client = ProviderClient()
+    app.state.hub = hub
+    app.state.runs = runs
 
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -121,6 +141,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_operations_router())
     _mount_web(app)
     return app
+
+
+async def _recover_replies(database: Database) -> None:
+    """Replies left ``streaming`` by a crash become ``interrupted``, keeping their text."""
+    try:
+        recovered = await database.write(recover_interrupted)
+    except Exception as exc:  # not migrated yet: readyz reports it, nothing to recover
+        log.warning("reply_recovery_skipped", error=type(exc).__name__)
+        return
+    if recovered:
+        log.warning("replies_interrupted", count=recovered)
 
 
 def _operations_router() -> APIRouter:

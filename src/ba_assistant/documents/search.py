@@ -67,6 +67,7 @@ class Hit:
     snippet: str
     highlights: list[tuple[int, int]]
     score: float
+    content: str = ""
 
 
 def parse_terms(query: str) -> list[Term]:
@@ -179,6 +180,7 @@ def search(session: Session, project_id: str, query: str, *, limit: int) -> list
                     score=float(f"{-float(row.score):.4g}"),
                     snippet=snippet,
                     highlights=highlights,
+                    content=row.content,
                 )
                 for row in rows
                 for snippet, highlights in [_snippet(row.content, terms)]

@@ -1,22 +1,78 @@
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ba_assistant.db import SessionDep
-from ba_assistant.deps import OwnedProject, OwnedThread
+from ba_assistant.agent.hub import EventHub, StreamEvent
+from ba_assistant.agent.runs import MAX_RUNNING_PER_USER, ReplyJob, RunManager
+from ba_assistant.db import Database, DatabaseDep, SessionDep
+from ba_assistant.deps import CurrentUser, OwnedProject, OwnedThread, ProjectAccess, ThreadAccess
+from ba_assistant.errors import NotFound, RateLimited
+from ba_assistant.models import Message, User
 from ba_assistant.schemas import Page, page_params
 from ba_assistant.threads import service as threads
 from ba_assistant.threads.schemas import (
+    MessageCreate,
     MessageList,
+    MessageSent,
+    ReplyStatus,
     ThreadCreate,
+    ThreadCreated,
     ThreadList,
     ThreadRead,
     ThreadUpdate,
 )
 
 router = APIRouter(prefix="/api", tags=["threads"])
+CANCEL_WAIT_SECONDS = 10.0
+
+
+async def get_runs(request: Request) -> RunManager:
+    runs: RunManager = request.app.state.runs
+    return runs
+
+
+async def get_hub(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.hub
+    return hub
+
+
+RunsDep = Annotated[RunManager, Depends(get_runs)]
+HubDep = Annotated[EventHub, Depends(get_hub)]
+
+
+def stream_url(thread_id: str, message_id: str) -> str:
+    return f"/api/threads/{thread_id}/stream?message_id={message_id}"
+
+
+async def check_reply_quota(runs: RunManager, database: Database, user: User) -> None:
+    """At most two replies at once per person, and the daily token budget if one is set."""
+    if runs.running_for(user.id) >= MAX_RUNNING_PER_USER:
+        raise RateLimited(
+            5,
+            f"You already have {MAX_RUNNING_PER_USER} replies being written. Wait for one to "
+            "finish, or stop it, before sending another message.",
+        )
+    limit = runs.settings.ai_daily_token_limit_per_user
+    if limit is None:
+        return
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    used, _ = await database.read(lambda session: threads.tokens_used(session, user.id, midnight))
+    if used >= limit:
+        retry_after = int((midnight + timedelta(days=1) - now).total_seconds()) + 1
+        raise RateLimited(
+            retry_after,
+            f"You have used today's AI allowance ({limit:,} tokens). It renews at midnight UTC.",
+        )
 
 
 @router.get("/projects/{project_id}/threads", response_model=ThreadList, summary="List threads")
@@ -30,13 +86,37 @@ def list_threads(
 
 @router.post(
     "/projects/{project_id}/threads",
-    response_model=ThreadRead,
+    response_model=ThreadCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Start a thread",
 )
-def create_thread(body: ThreadCreate, project: OwnedProject, session: SessionDep) -> ThreadRead:
-    thread = threads.create_thread(session, project, body)
-    return threads.read_thread(session, thread)
+async def create_thread(
+    body: ThreadCreate,
+    project: ProjectAccess,
+    user: CurrentUser,
+    database: DatabaseDep,
+    runs: RunsDep,
+) -> ThreadCreated:
+    """With `initial_message`, the AI starts replying at once: follow `stream_url`."""
+    if body.initial_message is not None:
+        await check_reply_quota(runs, database, user)
+
+    def create(session: Session) -> ThreadCreated:
+        thread, posted = threads.start_thread(session, project.id, body)
+        read = threads.read_thread(session, thread)
+        if posted is None:
+            return ThreadCreated(**read.model_dump())
+        return ThreadCreated(
+            **read.model_dump(),
+            message_id=posted.message_id,
+            reply_id=posted.reply_id,
+            stream_url=stream_url(thread.id, posted.message_id),
+        )
+
+    created = await database.write(create)
+    if created.message_id is not None and created.reply_id is not None:
+        runs.start(ReplyJob(user.id, project.id, created.id, created.message_id, created.reply_id))
+    return created
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadRead, summary="Get a thread")
@@ -68,3 +148,117 @@ def list_messages(
     """Oldest first, with the artifacts each reply produced."""
     items, total = threads.list_messages(session, thread, limit=page.limit, offset=page.offset)
     return MessageList(messages=items, total=total, has_more=page.offset + len(items) < total)
+
+
+@router.post(
+    "/threads/{thread_id}/messages",
+    response_model=MessageSent,
+    status_code=status.HTTP_201_CREATED,
+    summary="Send a message; the AI replies in the background",
+)
+async def send_message(
+    body: MessageCreate,
+    thread: ThreadAccess,
+    user: CurrentUser,
+    database: DatabaseDep,
+    runs: RunsDep,
+) -> MessageSent:
+    """Stores the message and starts the reply, which goes on whatever the connection does:
+    follow it at `stream_url` (and again after a reconnect, with `Last-Event-ID`)."""
+    await check_reply_quota(runs, database, user)
+    posted = await database.write(
+        lambda session: threads.post_message(session, thread.id, body.content)
+    )
+    runs.start(ReplyJob(user.id, thread.project_id, thread.id, posted.message_id, posted.reply_id))
+    return MessageSent(
+        message_id=posted.message_id,
+        reply_id=posted.reply_id,
+        stream_url=stream_url(thread.id, posted.message_id),
+    )
+
+
+async def _stream_key(database: Database, thread_id: str, message_id: str) -> str:
+    """The analyst's message the reply answers (the stream's key), from either id."""
+    if not _is_uuid(message_id):
+        raise NotFound("Message not found")
+    message = await database.read(lambda session: session.get(Message, message_id))
+    if message is None or message.thread_id != thread_id:
+        raise NotFound("Message not found")
+    if message.role == "assistant":
+        if message.reply_to_id is None:
+            raise NotFound("This message is not a reply")
+        return message.reply_to_id
+    return message.id
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@router.get(
+    "/threads/{thread_id}/stream",
+    response_class=StreamingResponse,
+    summary="Follow a reply as it is written (server-sent events)",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_reply(
+    thread: ThreadAccess,
+    request: Request,
+    database: DatabaseDep,
+    runs: RunsDep,
+    hub: HubDep,
+    message_id: Annotated[str, Query(description="Your message (or the reply) to follow")],
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Events `start`, `chunk`, `tool_call`, `tool_result`, `artifact`, then `complete` or
+    `error`, each with an `id:`. Reconnect with `Last-Event-ID` to get exactly the events after
+    it. A finished reply replays from the database, beginning with `start` (a client starts
+    the reply afresh on `start`). A `: ping` comment keeps quiet connections open."""
+    key = await _stream_key(database, thread.id, message_id)
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    ping = runs.settings.sse_ping_seconds
+    if runs.is_running(key) or hub.has(key):
+        body = _live(hub, key, after, ping)
+    else:
+        events = await database.read(lambda session: threads.replay_events(session, key))
+        body = _replay(events)
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _live(hub: EventHub, key: str, after: int, ping: float) -> AsyncIterator[bytes]:
+    async for item in hub.follow(key, after, wait=ping):
+        yield item.encode() if item is not None else b": ping\n\n"
+
+
+async def _replay(events: list[tuple[str, dict[str, object]]]) -> AsyncIterator[bytes]:
+    for number, (event, data) in enumerate(events, start=1):
+        yield StreamEvent(number, event, dict(data)).encode()
+
+
+@router.post(
+    "/threads/{thread_id}/messages/{message_id}/cancel",
+    response_model=ReplyStatus,
+    summary="Stop a reply; the text written so far is kept",
+)
+async def cancel_reply(
+    thread: ThreadAccess, message_id: str, database: DatabaseDep, runs: RunsDep
+) -> ReplyStatus:
+    """Works with the id of your message or of the reply. A reply that has already finished
+    keeps its status."""
+    key = await _stream_key(database, thread.id, message_id)
+    if runs.cancel(key):
+        await asyncio.wait_for(runs.wait(key), timeout=CANCEL_WAIT_SECONDS)
+    reply = await database.read(
+        lambda session: session.scalars(select(Message).where(Message.reply_to_id == key)).first()
+    )
+    if reply is None:
+        raise NotFound("Reply not found")
+    return ReplyStatus(message_id=reply.id, status=reply.status)

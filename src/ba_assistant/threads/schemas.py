@@ -78,3 +78,33 @@ class MessageList(BaseModel):
     messages: list[MessageRead]
     total: int
     has_more: bool
+
+
+class MessageCreate(BaseModel):
+    content: str = Field(min_length=1, max_length=MESSAGE_MAX)
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("The message must not be empty")
+        return value
+
+
+class MessageSent(BaseModel):
+    message_id: str = Field(description="Your message; the stream's key")
+    reply_id: str = Field(description="The assistant's reply being written")
+    stream_url: str = Field(description="GET it (text/event-stream) to follow the reply")
+
+
+class ThreadCreated(ThreadRead):
+    """With `initial_message`, the reply to it is being written: follow `stream_url`."""
+
+    message_id: str | None = None
+    reply_id: str | None = None
+    stream_url: str | None = None
+
+
+class ReplyStatus(BaseModel):
+    message_id: str = Field(description="The reply")
+    status: str

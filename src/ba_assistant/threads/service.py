@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ba_assistant.models import Artifact, Message, Project, Thread
+from ba_assistant.models import Artifact, Message, Project, Thread, ToolCall
 from ba_assistant.models.base import utcnow
 from ba_assistant.threads.schemas import (
     ArtifactRef,
@@ -85,6 +88,65 @@ def add_message(session: Session, thread: Thread, *, role: str, content: str) ->
     return message
 
 
+@dataclass(frozen=True)
+class PostedMessage:
+    message_id: str
+    reply_id: str
+
+
+def post_message(session: Session, thread_id: str, content: str) -> PostedMessage:
+    """The analyst's message and the empty reply (``streaming``) that a run will write."""
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise LookupError(thread_id)
+    message = add_message(session, thread, role="user", content=content)
+    return _reply_to(session, thread, message)
+
+
+def _reply_to(session: Session, thread: Thread, message: Message) -> PostedMessage:
+    reply = Message(
+        thread_id=thread.id,
+        role="assistant",
+        content="",
+        status="streaming",
+        reply_to_id=message.id,
+        # Always listed after the message it answers.
+        created_at=message.created_at + timedelta(milliseconds=1),
+    )
+    session.add(reply)
+    session.flush()
+    return PostedMessage(message.id, reply.id)
+
+
+def start_thread(
+    session: Session, project_id: str, data: ThreadCreate
+) -> tuple[Thread, PostedMessage | None]:
+    """A new thread; with ``initial_message``, that message and the reply to be written."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise LookupError(project_id)
+    thread = create_thread(session, project, data)
+    if data.initial_message is None:
+        return thread, None
+    first = session.scalars(select(Message).where(Message.thread_id == thread.id)).one()
+    return thread, _reply_to(session, thread, first)
+
+
+def tokens_used(session: Session, user_id: str, since: datetime) -> tuple[int, Any]:
+    """Tokens and cost of the user's replies since ``since``."""
+    row = session.execute(
+        select(func.coalesce(func.sum(Message.token_count), 0), func.sum(Message.cost_usd))
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Project, Project.id == Thread.project_id)
+        .where(
+            Project.user_id == user_id,
+            Message.role == "assistant",
+            Message.created_at >= since,
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
 def update_thread(session: Session, thread: Thread, data: ThreadUpdate) -> Thread:
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(thread, field, value)
@@ -139,3 +201,59 @@ def list_messages(
         )
         for m in messages
     ], total
+
+
+def replay_events(session: Session, message_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """A finished reply as the events of its stream, from the database: ``start``, its tool
+    calls, the text, its artifacts, and ``complete`` or ``error``."""
+    reply = session.scalars(
+        select(Message).where(Message.reply_to_id == message_id, Message.role == "assistant")
+    ).first()
+    if reply is None:
+        return []
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("start", {"message_id": reply.id, "reply_to": message_id})
+    ]
+    for call in session.scalars(
+        select(ToolCall).where(ToolCall.message_id == reply.id).order_by(ToolCall.created_at)
+    ):
+        events.append(
+            (
+                "tool_call",
+                {"tool": call.tool_name, "status": "executing", "input": _json(call.input_json)},
+            )
+        )
+        events.append(
+            ("tool_result", {"tool": call.tool_name, "result_preview": call.result_preview or ""})
+        )
+    if reply.content:
+        events.append(("chunk", {"content": reply.content}))
+    for artifact in session.scalars(
+        select(Artifact).where(Artifact.message_id == reply.id).order_by(Artifact.created_at)
+    ):
+        events.append(
+            (
+                "artifact",
+                {"artifact_id": artifact.id, "type": artifact.type, "title": artifact.title},
+            )
+        )
+    totals = {
+        "message_id": reply.id,
+        "status": reply.status,
+        "total_tokens": reply.token_count or 0,
+        "input_tokens": reply.input_tokens or 0,
+        "output_tokens": reply.output_tokens or 0,
+    }
+    if reply.status == "error":
+        message = reply.error_message or "The AI service failed to answer. Try again."
+        events.append(("error", {"error": "ai_service_error", "message": message, **totals}))
+    else:
+        events.append(("complete", totals))
+    return events
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {}

@@ -1,0 +1,483 @@
+"""Replies as background runs owned by the server, not by the HTTP connection.
+
+``POST /threads/{id}/messages`` stores the analyst's message and an empty reply (status
+``streaming``) and starts a run. The run talks to the model, publishes numbered events to the
+hub (``start``, ``chunk``, ``tool_call``, ``tool_result``, ``artifact``, then ``complete`` or
+``error``) and saves the reply: its text every few seconds while it is written, and at the end
+with the model, token counts and cost. A client that disconnects, reloads or switches device
+loses nothing: the run goes on and the stream can be picked up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from pydantic_ai import AgentRunResultEvent
+from pydantic_ai.exceptions import ModelHTTPError, ModelRequestTimeout
+from pydantic_ai.messages import (
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    TextPart,
+    TextPartDelta,
+)
+from pydantic_ai.usage import RunUsage
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ba_assistant.agent.agent import ModelChoice, analyst, choose_model, history
+from ba_assistant.agent.hub import EventHub
+from ba_assistant.agent.pricing import cost_of
+from ba_assistant.agent.summaries import Summarizer
+from ba_assistant.agent.tools import AnalystDeps, ProjectBrief, SearchCache
+from ba_assistant.config import Settings
+from ba_assistant.db import Database
+from ba_assistant.models import Document, Message, Project, Thread, ToolCall
+from ba_assistant.models.base import utcnow
+
+log = structlog.get_logger(__name__)
+
+MAX_RUNNING_PER_USER = 2
+SAVE_EVERY_SECONDS = 3.0
+MAX_DOCUMENTS_LISTED = 200
+PREVIEW_CHARS = 500
+
+
+@dataclass(frozen=True)
+class ReplyJob:
+    user_id: str
+    project_id: str
+    thread_id: str
+    message_id: str  # the analyst's message: the stream's key
+    reply_id: str  # the assistant message being written
+
+
+@dataclass
+class _Progress:
+    text: list[str] = field(default_factory=list)
+    saved_at: float = field(default_factory=time.monotonic)
+    saved_length: int = 0
+    first_chunk_at: float | None = None
+    tool_rows: dict[str, tuple[str, float]] = field(default_factory=dict)
+    usage: RunUsage | None = None
+
+    @property
+    def content(self) -> str:
+        return "".join(self.text)
+
+
+class RunManager:
+    """Starts, tracks and cancels the replies being written in this process."""
+
+    def __init__(self, settings: Settings, database: Database, hub: EventHub) -> None:
+        self.settings = settings
+        self.database = database
+        self.hub = hub
+        self.search_cache = SearchCache()
+        self._choice: ModelChoice | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._jobs: dict[str, ReplyJob] = {}
+        self._cancelled: set[str] = set()
+
+    @property
+    def model(self) -> ModelChoice:
+        if self._choice is None:
+            self._choice = choose_model(self.settings)
+        return self._choice
+
+    @property
+    def summarizer(self) -> Summarizer:
+        return Summarizer(self.settings, self.model)
+
+    def running_for(self, user_id: str) -> int:
+        return sum(1 for job in self._jobs.values() if job.user_id == user_id)
+
+    def is_running(self, message_id: str) -> bool:
+        return message_id in self._tasks
+
+    def start(self, job: ReplyJob) -> None:
+        task = asyncio.create_task(self._run(job), name=f"reply-{job.reply_id}")
+        self._tasks[job.message_id] = task
+        self._jobs[job.message_id] = job
+        task.add_done_callback(lambda _: self._forget(job.message_id))
+
+    def cancel(self, message_id: str) -> bool:
+        """Stops the reply to this message; its partial text is kept as ``cancelled``."""
+        task = self._tasks.get(message_id)
+        if task is None:
+            return False
+        self._cancelled.add(message_id)
+        task.cancel()
+        return True
+
+    async def wait(self, message_id: str) -> None:
+        task = self._tasks.get(message_id)
+        if task is not None:
+            await asyncio.wait({task})
+
+    async def shutdown(self) -> None:
+        """Server stopping: replies still running end as ``interrupted`` with their text."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+
+    def _forget(self, message_id: str) -> None:
+        self._tasks.pop(message_id, None)
+        self._jobs.pop(message_id, None)
+        self._cancelled.discard(message_id)
+
+    # --- one run ------------------------------------------------------------------------------
+
+    async def _run(self, job: ReplyJob) -> None:
+        progress = _Progress()
+        started = time.monotonic()
+        choice = self.model
+
+        async def publish(event: str, data: dict[str, Any]) -> None:
+            await self.hub.publish(job.message_id, event, data)
+
+        status, error = "complete", None
+        try:
+            await publish("start", {"message_id": job.reply_id, "reply_to": job.message_id})
+            context = await self.database.read(
+                lambda session: load_context(session, job, self.settings.ai_history_messages)
+            )
+            deps = AnalystDeps(
+                user_id=job.user_id,
+                project_id=job.project_id,
+                thread_id=job.thread_id,
+                reply_id=job.reply_id,
+                database=self.database,
+                publish=publish,
+                search_cache=self.search_cache,
+                summarize=self.summarizer.summarize,
+                brief=context.brief,
+            )
+            async with analyst.run_stream_events(
+                context.prompt,
+                message_history=history(context.history),
+                deps=deps,
+                model=choice.model,
+                model_settings=choice.settings,
+            ) as events:
+                async for event in events:
+                    await self._on_event(job, event, progress, deps, publish, started)
+        except asyncio.CancelledError:
+            status = "cancelled" if job.message_id in self._cancelled else "interrupted"
+        except Exception as exc:
+            status, error = "error", friendly_error(exc)
+            log.warning(
+                "reply_failed",
+                reply_id=job.reply_id,
+                error=type(exc).__name__,
+                status_code=getattr(exc, "status_code", None),
+            )
+        await self._finish(job, progress, choice, status, error, publish)
+
+    async def _on_event(
+        self,
+        job: ReplyJob,
+        event: object,
+        progress: _Progress,
+        deps: AnalystDeps,
+        publish: Any,
+        started: float,
+    ) -> None:
+        if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
+            separator = "\n\n" if progress.text and not progress.content.endswith("\n") else ""
+            await self._chunk(job, separator + event.part.content, progress, publish, started)
+        elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
+            await self._chunk(job, event.delta.content_delta, progress, publish, started)
+        elif isinstance(event, FunctionToolCallEvent):
+            call = event.part
+            arguments = call.args_as_dict() if event.args_valid else {}
+            await publish(
+                "tool_call", {"tool": call.tool_name, "status": "executing", "input": arguments}
+            )
+            row_id = await self.database.write(
+                lambda session: _record_tool_call(session, job.reply_id, call.tool_name, arguments)
+            )
+            progress.tool_rows[call.tool_call_id] = (row_id, time.monotonic())
+        elif isinstance(event, FunctionToolResultEvent):
+            result = event.part
+            preview = deps.previews.pop(result.tool_call_id, None) or _preview(result.content)
+            await publish("tool_result", {"tool": result.tool_name, "result_preview": preview})
+            row = progress.tool_rows.pop(result.tool_call_id, None)
+            if row is not None:
+                row_id, began = row
+                duration = int((time.monotonic() - began) * 1000)
+                await self.database.write(
+                    lambda session: _finish_tool_call(session, row_id, preview, duration)
+                )
+        elif isinstance(event, AgentRunResultEvent):
+            progress.usage = event.result.usage
+
+    async def _chunk(
+        self, job: ReplyJob, text: str, progress: _Progress, publish: Any, started: float
+    ) -> None:
+        if not text:
+            return
+        if progress.first_chunk_at is None:
+            progress.first_chunk_at = time.monotonic()
+            log.debug(
+                "first_chunk", reply_id=job.reply_id, seconds=progress.first_chunk_at - started
+            )
+        progress.text.append(text)
+        await publish("chunk", {"content": text})
+        if time.monotonic() - progress.saved_at > SAVE_EVERY_SECONDS:
+            content = progress.content
+            progress.saved_at, progress.saved_length = time.monotonic(), len(content)
+            await self.database.write(lambda session: _save_text(session, job.reply_id, content))
+
+    async def _finish(
+        self,
+        job: ReplyJob,
+        progress: _Progress,
+        choice: ModelChoice,
+        status: str,
+        error: str | None,
+        publish: Any,
+    ) -> None:
+        usage = progress.usage or RunUsage()
+        cost = cost_of(self.settings, choice.name, usage)
+        content = progress.content
+        saved = await asyncio.shield(
+            self.database.write(
+                lambda session: _save_reply(
+                    session, job, content, status, error, choice.name, usage, cost
+                )
+            )
+        )
+        totals = {
+            "message_id": job.reply_id,
+            "status": status,
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "cost_usd": float(cost),
+        }
+        if status == "error":
+            await publish("error", {"error": "ai_service_error", "message": error, **totals})
+        else:
+            await publish("complete", totals)
+        log.info(
+            "reply_finished",
+            reply_id=job.reply_id,
+            status=status,
+            model=choice.name,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+        )
+        if status == "complete" and saved.needs_title:
+            await self._title(job)
+
+    async def _title(self, job: ReplyJob) -> None:
+        try:
+            conversation = await self.database.read(
+                lambda session: [
+                    (m.role, m.content) for m in _messages(session, job.thread_id, limit=4)
+                ]
+            )
+            title = await self.summarizer.title(conversation)
+            if title:
+                await self.database.write(
+                    lambda session: session.execute(
+                        update(Thread)
+                        .where(Thread.id == job.thread_id, Thread.title.is_(None))
+                        .values(title=title)
+                    )
+                )
+        except Exception as exc:  # a title is a nicety: never let it fail the reply
+            log.warning("thread_title_failed", thread_id=job.thread_id, error=type(exc).__name__)
+
+
+# --- the database side ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    prompt: str
+    history: list[tuple[str, str]]
+    brief: ProjectBrief
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    needs_title: bool
+
+
+def load_context(session: Session, job: ReplyJob, history_limit: int) -> ReplyContext:
+    project = session.get(Project, job.project_id)
+    thread = session.get(Thread, job.thread_id)
+    message = session.get(Message, job.message_id)
+    if project is None or thread is None or message is None:
+        raise LookupError("the thread or message was deleted")
+    names = list(
+        session.scalars(
+            select(Document.name)
+            .where(Document.project_id == project.id)
+            .order_by(Document.created_at, Document.id)
+            .limit(MAX_DOCUMENTS_LISTED + 1)
+        )
+    )
+    if len(names) > MAX_DOCUMENTS_LISTED:
+        total = session.scalar(
+            select(func.count()).select_from(Document).where(Document.project_id == project.id)
+        )
+        names = [
+            *names[:MAX_DOCUMENTS_LISTED],
+            f"… and {int(total or 0) - MAX_DOCUMENTS_LISTED} more",
+        ]
+    earlier = session.scalars(
+        select(Message)
+        .where(
+            Message.thread_id == thread.id,
+            Message.created_at <= message.created_at,
+            Message.id != message.id,
+            Message.id != job.reply_id,
+            Message.content != "",
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(history_limit + 1)
+    ).all()
+    older_exist = len(earlier) > history_limit
+    window = list(reversed(earlier[:history_limit]))
+    brief = ProjectBrief(
+        name=project.name,
+        description=project.description,
+        documents=names,
+        summary=thread.summary if older_exist else None,
+    )
+    return ReplyContext(
+        prompt=message.content,
+        history=[(m.role, m.content) for m in window],
+        brief=brief,
+    )
+
+
+def _messages(session: Session, thread_id: str, *, limit: int) -> list[Message]:
+    rows = session.scalars(
+        select(Message)
+        .where(Message.thread_id == thread_id, Message.content != "")
+        .order_by(Message.created_at, Message.id)
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+def _record_tool_call(session: Session, reply_id: str, tool: str, arguments: dict[str, Any]) -> str:
+    row = ToolCall(
+        message_id=reply_id,
+        tool_name=tool,
+        input_json=json.dumps(arguments, ensure_ascii=False)[:20_000],
+        status="executing",
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _finish_tool_call(session: Session, row_id: str, preview: str, duration_ms: int) -> None:
+    failed = preview.startswith(("Search failed", "Saving failed", "Summary failed"))
+    session.execute(
+        update(ToolCall)
+        .where(ToolCall.id == row_id)
+        .values(
+            status="error" if failed else "complete",
+            result_preview=preview[:PREVIEW_CHARS],
+            duration_ms=duration_ms,
+        )
+    )
+
+
+def _save_text(session: Session, reply_id: str, content: str) -> None:
+    session.execute(
+        update(Message)
+        .where(Message.id == reply_id, Message.status == "streaming")
+        .values(content=content)
+    )
+
+
+def _save_reply(
+    session: Session,
+    job: ReplyJob,
+    content: str,
+    status: str,
+    error: str | None,
+    model: str,
+    usage: RunUsage,
+    cost: Decimal,
+) -> SavedReply:
+    now = utcnow()
+    session.execute(
+        update(Message)
+        .where(Message.id == job.reply_id)
+        .values(
+            content=content,
+            status=status,
+            error_message=error,
+            model=model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            token_count=usage.input_tokens + usage.output_tokens,
+            cost_usd=cost,
+            completed_at=now,
+        )
+    )
+    thread = session.get(Thread, job.thread_id)
+    if thread is None:
+        return SavedReply(needs_title=False)
+    thread.last_message_at = now
+    return SavedReply(needs_title=thread.title is None)
+
+
+def _preview(content: object) -> str:
+    text = content if isinstance(content, str) else json.dumps(content, default=str)
+    return " ".join(text.split())[:200]
+
+
+def recover_interrupted(session: Session) -> int:
+    """Replies left ``streaming`` by a crash: their run is gone, keep their text."""
+    result = session.execute(
+        update(Message)
+        .where(Message.status == "streaming")
+        .values(status="interrupted", completed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def friendly_error(exc: BaseException) -> str:
+    """What the analyst reads when the AI service fails: what happened, what to do."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ModelHTTPError) or isinstance(status, int):
+        if status == 429:
+            return "The AI service is busy right now (rate limited). Try again in a minute."
+        if status in (529, 503):
+            return "The AI service is overloaded right now. Try again in a few moments."
+        if status in (401, 403):
+            return (
+                "The AI service refused our credentials. Ask the administrator to check the "
+                "API key."
+            )
+        if status == 400:
+            return "The AI service could not process this message. Try rephrasing it."
+        return "The AI service failed to answer. Try again."
+    if isinstance(exc, ModelRequestTimeout | TimeoutError) or "Timeout" in type(exc).__name__:
+        return "The AI service did not answer in time. Try again."
+    if isinstance(exc, LookupError):
+        return "This thread was deleted while the reply was being written."
+    return "The connection to the AI service failed while writing this reply. Try again."
