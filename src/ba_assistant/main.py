@@ -20,6 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from ba_assistant import migrations
+from ba_assistant.agent.agent import retirement_date
 from ba_assistant.agent.hub import MemoryHub
 from ba_assistant.agent.runs import RunManager, recover_interrupted
 from ba_assistant.auth.endpoints import router as auth_router
@@ -75,10 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics.add_collector(PoolCollector(database.engine.pool))
 
     hub = MemoryHub()
-    runs = RunManager(settings, database, hub)
+    runs = RunManager(settings, database, hub, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _warn_about_the_model(settings)
         await _recover_replies(database)
         yield
         await runs.shutdown()
@@ -141,6 +143,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_operations_router())
     _mount_web(app)
     return app
+
+
+def _warn_about_the_model(settings: Settings) -> None:
+    if settings.resolved_ai_provider == "offline":
+        log.info("ai_offline", hint="set ANTHROPIC_API_KEY to talk to Claude")
+        return
+    if settings.resolved_ai_provider == "anthropic":
+        retiring = retirement_date(settings.claude_model)
+        if retiring:
+            log.warning(
+                "ai_model_retiring",
+                model=settings.claude_model,
+                end_of_life=retiring,
+                hint="set CLAUDE_MODEL to a current model",
+            )
 
 
 async def _recover_replies(database: Database) -> None:

@@ -114,6 +114,38 @@ class Metrics:
             ["route", "status"],
             registry=self.registry,
         )
+        self.replies = Counter(
+            "ai_replies_total",
+            "AI replies by outcome (complete, error, cancelled, interrupted) and model.",
+            ["outcome", "model"],
+            registry=self.registry,
+        )
+        self.first_chunk = Histogram(
+            "ai_time_to_first_chunk_seconds",
+            "From the start of a reply's run to its first chunk of text, by model.",
+            ["model"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30),
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "ai_tokens_total",
+            "Tokens used by AI replies, by model and kind (input, output, cache_read, "
+            "cache_write).",
+            ["model", "kind"],
+            registry=self.registry,
+        )
+        self.cost = Counter(
+            "ai_cost_usd_total",
+            "Cost of AI replies in US dollars, by model.",
+            ["model"],
+            registry=self.registry,
+        )
+        self.tool_calls = Counter(
+            "ai_tool_calls_total",
+            "Tool calls made by the AI, by tool.",
+            ["tool"],
+            registry=self.registry,
+        )
 
     def add_collector(self, collector: Collector) -> None:
         self.registry.register(collector)

@@ -55,6 +55,15 @@ class ModelChoice:
     settings: ModelSettings
 
 
+def retirement_date(model: str) -> str | None:
+    """When Anthropic retires this model, if it has announced it (per the installed SDK)."""
+    try:
+        from anthropic._data import DEPRECATED_MODELS
+    except ImportError:  # pragma: no cover - the SDK moved its table
+        return None
+    return DEPRECATED_MODELS.get(model)
+
+
 def choose_model(settings: Settings) -> ModelChoice:
     provider = settings.resolved_ai_provider
     timeout = settings.ai_request_timeout_seconds

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from pydantic_ai.messages import (
     ModelMessage,
@@ -59,7 +59,7 @@ async def _stream(
 ) -> AsyncIterator[str | DeltaToolCalls]:
     turn = _Turn.read(messages)
     has_documents = NO_DOCUMENTS not in (info.instructions or "")
-    terms = key_terms(turn.message)
+    terms = key_terms(turn.subject)
     if has_documents and terms and "DocumentSearch" not in turn.called:
         query = " ".join(terms)
         yield {0: _call("DocumentSearch", {"query": query, "max_results": 3}, "offline-search")}
@@ -74,7 +74,7 @@ async def _stream(
         yield piece
 
 
-def _call(name: str, arguments: dict[str, object], call_id: str) -> DeltaToolCall:
+def _call(name: str, arguments: Mapping[str, object], call_id: str) -> DeltaToolCall:
     return DeltaToolCall(name=name, json_args=json.dumps(arguments), tool_call_id=call_id)
 
 
@@ -98,6 +98,14 @@ class _Turn:
         self.searched_nothing = False
         self.artifact_title: str | None = None
         self.artifact_type: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """What to search and ask about: the latest message, or when it only asks for a
+        deliverable ("write the user stories"), everything the analyst said in the thread."""
+        if requested_deliverable(self.message) is None:
+            return self.message
+        return "\n".join(text for role, text in self.conversation if role == "user")
 
     @classmethod
     def read(cls, messages: list[ModelMessage]) -> _Turn:
@@ -146,7 +154,7 @@ class _Turn:
 def compose(turn: _Turn, *, has_documents: bool) -> str:
     sections = [NOTICE]
     understood = _first_sentence(turn.message)
-    if understood:
+    if understood and requested_deliverable(turn.message) is None:
         sections.append(f"**What I understood:** {understood}")
     sections.append(_documents_section(turn, has_documents=has_documents))
     if turn.artifact_title is not None:
@@ -156,13 +164,13 @@ def compose(turn: _Turn, *, has_documents: bool) -> str:
             "open the card below. Everything marked **To confirm** still needs an answer "
             "from the room."
         )
-    questions = discovery_questions(turn.message, limit=5)
+    questions = discovery_questions(turn.subject, limit=5)
     if questions:
         numbered = "\n".join(f"{n}. {q}" for n, q in enumerate(questions, start=1))
         sections.append(f"**Questions to ask next**\n\n{numbered}")
-    cases = edge_cases(turn.message, limit=4) if detect_topics(turn.message) else []
+    cases = edge_cases(turn.subject, limit=4) if detect_topics(turn.subject) else []
     if cases:
-        listed = "\n".join(f"- **{category}:** {case}" for category, case in cases)
+        listed = "\n".join(f"- **{category.capitalize()}:** {case}" for category, case in cases)
         sections.append(f"**Edge cases to check**\n\n{listed}")
     sections.append(
         "Say *write the user stories*, *draft acceptance criteria* or *write a requirements "
@@ -194,7 +202,8 @@ def _documents_section(turn: _Turn, *, has_documents: bool) -> str:
 
 
 def _excerpt(text: str) -> str:
-    words = text.split()
+    plain = re.sub(r"(?m)^\s{0,3}(#{1,6}|[-*+]|\d+[.)])\s+", "", text)
+    words = plain.split()
     short = " ".join(words[:QUOTE_WORDS])
     return short + (" …" if len(words) > QUOTE_WORDS else "")
 

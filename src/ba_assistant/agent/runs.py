@@ -41,6 +41,7 @@ from ba_assistant.config import Settings
 from ba_assistant.db import Database
 from ba_assistant.models import Document, Message, Project, Thread, ToolCall
 from ba_assistant.models.base import utcnow
+from ba_assistant.observability import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -76,10 +77,13 @@ class _Progress:
 class RunManager:
     """Starts, tracks and cancels the replies being written in this process."""
 
-    def __init__(self, settings: Settings, database: Database, hub: EventHub) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, hub: EventHub, metrics: Metrics
+    ) -> None:
         self.settings = settings
         self.database = database
         self.hub = hub
+        self.metrics = metrics
         self.search_cache = SearchCache()
         self._choice: ModelChoice | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -207,6 +211,7 @@ class RunManager:
                 lambda session: _record_tool_call(session, job.reply_id, call.tool_name, arguments)
             )
             progress.tool_rows[call.tool_call_id] = (row_id, time.monotonic())
+            self.metrics.tool_calls.labels(call.tool_name).inc()
         elif isinstance(event, FunctionToolResultEvent):
             result = event.part
             preview = deps.previews.pop(result.tool_call_id, None) or _preview(result.content)
@@ -228,8 +233,8 @@ class RunManager:
             return
         if progress.first_chunk_at is None:
             progress.first_chunk_at = time.monotonic()
-            log.debug(
-                "first_chunk", reply_id=job.reply_id, seconds=progress.first_chunk_at - started
+            self.metrics.first_chunk.labels(self.model.name).observe(
+                progress.first_chunk_at - started
             )
         progress.text.append(text)
         await publish("chunk", {"content": text})
@@ -271,6 +276,15 @@ class RunManager:
             await publish("error", {"error": "ai_service_error", "message": error, **totals})
         else:
             await publish("complete", totals)
+        self.metrics.replies.labels(status, choice.name).inc()
+        for kind, count in (
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens),
+        ):
+            self.metrics.tokens.labels(choice.name, kind).inc(count)
+        self.metrics.cost.labels(choice.name).inc(float(cost))
         log.info(
             "reply_finished",
             reply_id=job.reply_id,

@@ -18,12 +18,12 @@ from typing import Annotated, Any, Literal
 import structlog
 from pydantic import Field
 from pydantic_ai import RunContext, Tool
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ba_assistant.db import Database
 from ba_assistant.documents import search as document_search
-from ba_assistant.models import Artifact, ArtifactVersion, Message, Thread
+from ba_assistant.models import Artifact, ArtifactVersion, Document, Message, Thread
 
 log = structlog.get_logger(__name__)
 
@@ -60,11 +60,6 @@ class SearchCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
-
-    def forget_project(self, project_id: str) -> None:
-        """After an upload or delete, the project's searches must see the new documents."""
-        for key in [key for key in self._entries if key[0] == project_id]:
-            del self._entries[key]
 
 
 Summarize = Callable[["AnalystDeps"], Awaitable[str]]
@@ -173,7 +168,12 @@ async def document_search_tool(
 
 
 async def search_passages(deps: AnalystDeps, query: str, max_results: int) -> list[Any]:
-    key = (deps.project_id, " ".join(query.lower().split()), max_results)
+    """The search, or the same search's result from the last five minutes if the project's
+    documents have not changed since (an upload or a delete changes the key)."""
+    documents = await deps.database.read(
+        lambda session: documents_version(session, deps.project_id)
+    )
+    key = (deps.project_id, f"{documents}|{' '.join(query.lower().split())}", max_results)
     cached = deps.search_cache.get(key)
     if cached is not None:
         return cached
@@ -182,6 +182,15 @@ async def search_passages(deps: AnalystDeps, query: str, max_results: int) -> li
     )
     deps.search_cache.put(key, hits)
     return hits
+
+
+def documents_version(session: Session, project_id: str) -> str:
+    count, newest = session.execute(
+        select(func.count(Document.id), func.max(Document.created_at)).where(
+            Document.project_id == project_id
+        )
+    ).one()
+    return f"{count}:{newest.isoformat() if newest else '-'}"
 
 
 _CLOSING_TAG = re.compile(r"</?\s*document", re.IGNORECASE)

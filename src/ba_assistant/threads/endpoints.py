@@ -29,6 +29,8 @@ from ba_assistant.threads.schemas import (
     ThreadList,
     ThreadRead,
     ThreadUpdate,
+    UsagePeriod,
+    UsageRead,
 )
 
 router = APIRouter(prefix="/api", tags=["threads"])
@@ -262,3 +264,22 @@ async def cancel_reply(
     if reply is None:
         raise NotFound("Reply not found")
     return ReplyStatus(message_id=reply.id, status=reply.status)
+
+
+@router.get("/me/usage", response_model=UsageRead, summary="Your AI usage: tokens and cost")
+async def usage(user: CurrentUser, database: DatabaseDep, runs: RunsDep) -> UsageRead:
+    """Today and this calendar month (UTC), with the daily token allowance if one is set."""
+    now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = today.replace(day=1)
+
+    def read(session: Session) -> UsageRead:
+        day_tokens, day_cost = threads.tokens_used(session, user.id, today)
+        month_tokens, month_cost = threads.tokens_used(session, user.id, month)
+        return UsageRead(
+            today=UsagePeriod(tokens=day_tokens, cost_usd=float(day_cost or 0)),
+            month=UsagePeriod(tokens=month_tokens, cost_usd=float(month_cost or 0)),
+            daily_token_limit=runs.settings.ai_daily_token_limit_per_user,
+        )
+
+    return await database.read(read)

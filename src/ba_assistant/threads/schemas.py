@@ -108,3 +108,16 @@ class ThreadCreated(ThreadRead):
 class ReplyStatus(BaseModel):
     message_id: str = Field(description="The reply")
     status: str
+
+
+class UsagePeriod(BaseModel):
+    tokens: int
+    cost_usd: float
+
+
+class UsageRead(BaseModel):
+    today: UsagePeriod
+    month: UsagePeriod
+    daily_token_limit: int | None = Field(
+        description="Tokens allowed per day (AI_DAILY_TOKEN_LIMIT_PER_USER), or null"
+    )
