@@ -151,7 +151,17 @@ class _Turn:
             self.searched_nothing = not found
 
 
+GETTING_STARTED = (
+    "Tell me about the feature you are exploring: what it is, who it is for, and the problem it "
+    "solves. I will ask the questions that matter most, search this project's documents and "
+    "cite them, list the edge cases to check, and draft user stories, acceptance criteria or a "
+    "requirements document when you are ready."
+)
+
+
 def compose(turn: _Turn, *, has_documents: bool) -> str:
+    if not key_terms(turn.subject) and not detect_topics(turn.subject):
+        return f"{NOTICE}\n\n{GETTING_STARTED}"  # small talk, or nothing to go on yet
     sections = [NOTICE]
     understood = _first_sentence(turn.message)
     if understood and requested_deliverable(turn.message) is None:

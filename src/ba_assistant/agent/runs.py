@@ -89,6 +89,7 @@ class RunManager:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: dict[str, ReplyJob] = {}
         self._cancelled: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def model(self) -> ModelChoice:
@@ -128,7 +129,7 @@ class RunManager:
 
     async def shutdown(self) -> None:
         """Server stopping: replies still running end as ``interrupted`` with their text."""
-        tasks = list(self._tasks.values())
+        tasks = [*self._tasks.values(), *self._background]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -294,7 +295,10 @@ class RunManager:
             output_tokens=usage.output_tokens,
         )
         if status == "complete" and saved.needs_title:
-            await self._title(job)
+            # Outside the run: the reply is done, and must not count against the user's limit.
+            titling = asyncio.create_task(self._title(job), name=f"title-{job.thread_id}")
+            self._background.add(titling)
+            titling.add_done_callback(self._background.discard)
 
     async def _title(self, job: ReplyJob) -> None:
         try:
