@@ -1,73 +1,21 @@
-"""An app talking to a wire-level fake model server, and an SSE reader for its streams."""
+"""An app talking to a wire-level fake model server."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.conftest import ApiUser, make_app, make_settings, sign_in
+from tests.conftest import (
+    ApiUser,
+    make_app,
+    make_settings,
+    sign_in,
+)
 from tests.fakes.llm_servers import FakeAnthropic, FakeOpenAI
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    event: str
-    data: dict[str, Any]
-
-
-def read_events(
-    user: ApiUser,
-    url: str,
-    *,
-    last_event_id: int | None = None,
-    stop_after: int | None = None,
-) -> list[Event]:
-    """The stream's events until it ends (or ``stop_after`` events, then hang up)."""
-    headers = dict(user.headers)
-    if last_event_id is not None:
-        headers["Last-Event-ID"] = str(last_event_id)
-    events: list[Event] = []
-    with user.client.stream("GET", url, headers=headers) as response:
-        assert response.status_code == 200, response.read()
-        assert response.headers["content-type"].startswith("text/event-stream")
-        fields: dict[str, str] = {}
-        for line in response.iter_lines():
-            if line.startswith(":"):
-                continue
-            if line == "":
-                if fields:
-                    events.append(
-                        Event(int(fields["id"]), fields["event"], json.loads(fields["data"]))
-                    )
-                    fields = {}
-                    if stop_after is not None and len(events) >= stop_after:
-                        break
-                continue
-            name, _, value = line.partition(": ")
-            fields[name] = value
-    return events
-
-
-def wait_for_reply(user: ApiUser, thread_id: str, timeout: float = 20.0) -> dict[str, Any]:
-    """The thread's last message once it is no longer being written."""
-    deadline = time.monotonic() + timeout
-    while True:
-        messages = user.get(f"/api/threads/{thread_id}/messages").json()["messages"]
-        last: dict[str, Any] = messages[-1]
-        if last["status"] != "streaming":
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the reply is still streaming: {last}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ba_assistant.models import Artifact
-from tests.agent.conftest import Event, read_events, wait_for_reply
-from tests.conftest import ApiUser, make_app, make_settings, sign_in
+from tests.conftest import (
+    ApiUser,
+    Event,
+    make_app,
+    make_settings,
+    read_events,
+    sign_in,
+    wait_for_reply,
+)
 
 NOTICE = (
     "*Offline assistant: no AI model is configured, so I am working from this project's "

@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ba_assistant.models import Artifact, Message, ToolCall
-from tests.agent.conftest import Event, read_events, wait_for_reply
-from tests.conftest import ApiUser, sign_in
+from tests.conftest import ApiUser, Event, read_events, sign_in, wait_for_reply
 from tests.fakes.llm_servers import (
     Drop,
     FakeAnthropic,
@@ -270,6 +269,16 @@ class TestResume:
         streamed = "".join(e.data["content"] for e in everything if e.event == "chunk")
         assert streamed == words
         assert wait_for_reply(analyst, thread["id"])["content"] == words
+
+    def test_a_client_that_has_every_event_gets_an_empty_stream_at_once(
+        self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any]
+    ) -> None:
+        claude.enqueue(Reply(text("All of it.")))
+        sent = send(analyst, thread["id"], "Hi")
+        events = read_events(analyst, sent["stream_url"])
+        began = time.monotonic()
+        assert read_events(analyst, sent["stream_url"], last_event_id=events[-1].id) == []
+        assert time.monotonic() - began < 2
 
     def test_the_reply_completes_with_nobody_listening(
         self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any]

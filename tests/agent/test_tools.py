@@ -14,8 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.agent.conftest import read_events, wait_for_reply
-from tests.conftest import ApiUser, make_app, make_settings, sign_in
+from tests.conftest import ApiUser, make_app, make_settings, read_events, sign_in, wait_for_reply
 from tests.fakes.llm_servers import FakeAnthropic, FakeOpenAI, Reply, text, tool
 
 ALICE_CANARY = "ALICECANARY42 the refund window is 45 days"

@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.agent.conftest import read_events, wait_for_reply
-from tests.conftest import ApiUser, make_app, make_settings, sign_in
+from tests.conftest import ApiUser, make_app, make_settings, read_events, sign_in, wait_for_reply
 from tests.fakes.llm_servers import FakeAnthropic, Reply, Usage, text, tool
 
 

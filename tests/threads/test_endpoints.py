@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ba_assistant.models import Artifact, Message
 from ba_assistant.models.base import utcnow
-from tests.conftest import ApiUser
+from tests.conftest import ApiUser, wait_for_reply
 
 
 class TestCreateThread:
@@ -30,11 +30,21 @@ class TestCreateThread:
     def test_stores_the_initial_message(self, alice: ApiUser) -> None:
         project = alice.project()
         thread = alice.thread(project["id"], initial_message="What about partial refunds?")
-        assert thread["message_count"] == 1
+        # The message, and the AI's reply to it, which starts at once.
+        assert thread["message_count"] == 2
+        assert thread["stream_url"] == (
+            f"/api/threads/{thread['id']}/stream?message_id={thread['message_id']}"
+        )
         messages = alice.get(f"/api/threads/{thread['id']}/messages").json()["messages"]
-        assert [(m["role"], m["content"]) for m in messages] == [
-            ("user", "What about partial refunds?")
-        ]
+        first = messages[0]
+        assert (first["id"], first["role"], first["content"]) == (
+            thread["message_id"],
+            "user",
+            "What about partial refunds?",
+        )
+        assert messages[1]["role"] == "assistant"
+        assert messages[1]["id"] == thread["reply_id"]
+        assert messages[1]["reply_to"] == thread["message_id"]
 
     def test_an_empty_initial_message_is_refused(self, alice: ApiUser) -> None:
         project = alice.project()
@@ -53,11 +63,12 @@ class TestListThreads:
     def test_most_recent_activity_first_with_counts(self, alice: ApiUser) -> None:
         project = alice.project()
         old = alice.thread(project["id"], title="Old", initial_message="first")
+        wait_for_reply(alice, old["id"])
         time.sleep(0.01)
         new = alice.thread(project["id"], title="New")
         body = alice.get(f"/api/projects/{project['id']}/threads").json()
         assert [t["id"] for t in body["threads"]] == [new["id"], old["id"]]
-        assert [t["message_count"] for t in body["threads"]] == [0, 1]
+        assert [t["message_count"] for t in body["threads"]] == [0, 2]
         assert body["total"] == 2
         assert body["has_more"] is False
 
@@ -76,7 +87,10 @@ class TestGetThread:
         thread = alice.thread(project["id"], title="T")
         response = alice.get(f"/api/threads/{thread['id']}")
         assert response.status_code == 200
-        assert response.json() == thread
+        # Creating answers the thread plus the first message's ids (none here).
+        assert {**response.json(), "message_id": None, "reply_id": None, "stream_url": None} == (
+            thread
+        )
 
     def test_unknown_is_404(self, alice: ApiUser) -> None:
         response = alice.get("/api/threads/00000000-0000-4000-8000-000000000000")

@@ -99,6 +99,8 @@ class MemoryHub:
                 yield item
                 if item.is_terminal:
                     return
+            if log.finished_at is not None:
+                return  # a client that already has everything
             changed = log.changed
             try:
                 await asyncio.wait_for(changed.wait(), timeout=wait)

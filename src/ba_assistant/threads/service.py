@@ -244,6 +244,9 @@ def replay_events(session: Session, message_id: str) -> list[tuple[str, dict[str
         "input_tokens": reply.input_tokens or 0,
         "output_tokens": reply.output_tokens or 0,
     }
+    if reply.status == "streaming":
+        # Being written by another server process: no ending yet; the client reconnects.
+        return events
     if reply.status == "error":
         message = reply.error_message or "The AI service failed to answer. Try again."
         events.append(("error", {"error": "ai_service_error", "message": message, **totals}))
