@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ba_assistant.models import Artifact, Message, ToolCall
-from tests.conftest import ApiUser, Event, read_events, sign_in, wait_for_reply
+from tests.conftest import (
+    ApiUser,
+    Event,
+    make_app,
+    make_settings,
+    read_events,
+    sign_in,
+    wait_for_reply,
+)
 from tests.fakes.llm_servers import (
     Drop,
     FakeAnthropic,
@@ -305,6 +314,31 @@ class TestResume:
         other.join(timeout=20)
         assert seen and seen[0] == laptop
         assert laptop[-1].event == "complete"
+
+
+class TestKeepAlive:
+    def test_a_quiet_stream_gets_ping_comments(self, claude: FakeAnthropic, tmp_path: Path) -> None:
+        settings = make_settings(
+            tmp_path / "data",
+            anthropic_api_key="test-key",
+            anthropic_base_url=claude.base_url,
+            sse_ping_seconds=0.2,
+        )
+        app = make_app(settings)
+        lines: list[str] = []
+        with TestClient(app) as client:
+            user = sign_in(client, "ann@example.com")
+            thread = user.thread(user.project("Quiet")["id"], title="Quiet")
+            claude.enqueue(Reply(text("Finally."), first_token_delay=1.0))
+            sent = send(user, thread["id"], "Think hard")
+            with client.stream("GET", sent["stream_url"], headers=user.headers) as response:
+                for line in response.iter_lines():
+                    lines.append(line)
+                    if line.startswith("event: complete"):
+                        break
+        app.state.db.dispose()
+        assert lines.count(": ping") >= 3
+        assert lines.index(": ping") < lines.index("event: chunk")
 
 
 class TestCancel:
