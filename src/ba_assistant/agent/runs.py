@@ -36,7 +36,7 @@ from ba_assistant.agent.agent import ModelChoice, analyst, choose_model, history
 from ba_assistant.agent.hub import EventHub
 from ba_assistant.agent.pricing import cost_of
 from ba_assistant.agent.summaries import Summarizer
-from ba_assistant.agent.tools import AnalystDeps, ProjectBrief, SearchCache
+from ba_assistant.agent.tools import AnalystDeps, ProjectBrief, Publish, SearchCache
 from ba_assistant.config import Settings
 from ba_assistant.db import Database
 from ba_assistant.models import Document, Message, Project, Thread, ToolCall
@@ -194,7 +194,7 @@ class RunManager:
         event: object,
         progress: _Progress,
         deps: AnalystDeps,
-        publish: Any,
+        publish: Publish,
         started: float,
     ) -> None:
         if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
@@ -228,7 +228,7 @@ class RunManager:
             progress.usage = event.result.usage
 
     async def _chunk(
-        self, job: ReplyJob, text: str, progress: _Progress, publish: Any, started: float
+        self, job: ReplyJob, text: str, progress: _Progress, publish: Publish, started: float
     ) -> None:
         if not text:
             return
@@ -251,7 +251,7 @@ class RunManager:
         choice: ModelChoice,
         status: str,
         error: str | None,
-        publish: Any,
+        publish: Publish,
     ) -> None:
         usage = progress.usage or RunUsage()
         cost = cost_of(self.settings, choice.name, usage)
