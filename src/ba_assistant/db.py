@@ -78,7 +78,14 @@ def create_db_engine(settings: Settings) -> Engine:
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(settings, url.database or "")
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        hide_parameters=True,  # error messages never carry document text or tokens
+    )
 
 
 def _create_sqlite_engine(settings: Settings, path: str) -> Engine:
@@ -106,6 +113,7 @@ def _create_sqlite_engine(settings: Settings, path: str) -> Engine:
         max_overflow=20,
         pool_timeout=30,
         connect_args={"check_same_thread": False},
+        hide_parameters=True,  # error messages never carry document text or tokens
     )
 
     @event.listens_for(engine, "connect")
@@ -207,20 +215,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is never a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-async def get_read_session(request: Request) -> AsyncIterator[Session]:
-    """A read-only session for any method: for endpoints that check access first and then
-    write on their own (``Database.write``), or stream without holding the session."""
-    database: Database = request.app.state.db
-    session = database.new_session(write=False)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 async def get_database(request: Request) -> Database:

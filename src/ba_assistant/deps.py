@@ -10,10 +10,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ba_assistant.agent.hub import EventHub
+from ba_assistant.agent.runs import RunManager
 from ba_assistant.auth import service as auth
 from ba_assistant.auth.tokens import verify_access_token
 from ba_assistant.config import Settings
-from ba_assistant.db import Database, ReadSessionDep, SessionDep
+from ba_assistant.db import Database, SessionDep
 from ba_assistant.errors import Forbidden, NotFound, Unauthorized
 from ba_assistant.models import Document, Project, Thread, User
 from ba_assistant.ratelimit import RateLimiter
@@ -32,6 +34,20 @@ async def get_rate_limiter(request: Request) -> RateLimiter:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+async def get_runs(request: Request) -> RunManager:
+    runs: RunManager = request.app.state.runs
+    return runs
+
+
+async def get_hub(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.hub
+    return hub
+
+
+RunsDep = Annotated[RunManager, Depends(get_runs)]
+HubDep = Annotated[EventHub, Depends(get_hub)]
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from a sign-in route")
 
@@ -134,19 +150,24 @@ def _owned_thread(thread_id: str, user: CurrentUser, session: SessionDep) -> Thr
     return thread
 
 
-def _project_access(project_id: str, user: CurrentUser, session: ReadSessionDep) -> Project:
-    return load_owned_project(session, user, project_id)
+def _project_access(project_id: str, user: CurrentUser, request: Request) -> Project:
+    database: Database = request.app.state.db
+    with database.session(write=False) as session:
+        return load_owned_project(session, user, project_id)
 
 
-def _thread_access(thread_id: str, user: CurrentUser, session: ReadSessionDep) -> Thread:
-    thread = _load_owned(session, user, Thread, thread_id, "Thread")
+def _thread_access(thread_id: str, user: CurrentUser, request: Request) -> Thread:
+    database: Database = request.app.state.db
+    with database.session(write=False) as session:
+        thread = _load_owned(session, user, Thread, thread_id, "Thread")
     assert isinstance(thread, Thread)
     return thread
 
 
 OwnedProject = Annotated[Project, Depends(_owned_project)]
-# The same checks in a read-only session that is closed before the endpoint's own writes
-# (Database.write) or a stream: for the AI routes, which must not hold a transaction open.
+# The same checks in a short read-only session, closed before the endpoint runs: for the AI
+# routes, which write on their own (Database.write) or stream. Holding a pooled connection
+# while queueing for the write gate would let a burst of requests exhaust the pool.
 ProjectAccess = Annotated[Project, Depends(_project_access)]
 ThreadAccess = Annotated[Thread, Depends(_thread_access)]
 OwnedDocument = Annotated[Document, Depends(_owned_document)]

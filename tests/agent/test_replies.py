@@ -285,9 +285,26 @@ class TestResume:
         claude.enqueue(Reply(text("All of it.")))
         sent = send(analyst, thread["id"], "Hi")
         events = read_events(analyst, sent["stream_url"])
-        began = time.monotonic()
-        assert read_events(analyst, sent["stream_url"], last_event_id=events[-1].id) == []
-        assert time.monotonic() - began < 2
+        # 204 tells an EventSource to stop reconnecting, live or replayed from the database.
+        headers = {**analyst.headers, "Last-Event-ID": str(events[-1].id)}
+        assert analyst.client.get(sent["stream_url"], headers=headers).status_code == 204
+        wait_for_reply(analyst, thread["id"])
+        analyst.client.app.state.hub._logs.clear()
+        replayed = read_events(analyst, sent["stream_url"])
+        headers["Last-Event-ID"] = str(replayed[-1].id)
+        assert analyst.client.get(sent["stream_url"], headers=headers).status_code == 204
+
+    @pytest.mark.parametrize("header", ["abc", "-5", "1e3", "9" * 5000, ""])
+    def test_a_malformed_last_event_id_counts_as_none(
+        self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any], header: str
+    ) -> None:
+        claude.enqueue(Reply(text("Fine.")))
+        sent = send(analyst, thread["id"], "Hi")
+        response = analyst.client.get(
+            sent["stream_url"], headers={**analyst.headers, "Last-Event-ID": header}
+        )
+        assert response.status_code == 200
+        assert response.text.startswith("id: 1\nevent: start\n")
 
     def test_the_reply_completes_with_nobody_listening(
         self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any]
@@ -423,6 +440,26 @@ class TestProviderFailures:
         assert reply["content"] == "The refund window is"
         assert len(claude.requests) == 1
 
+    def test_an_error_event_before_anything_was_shown_is_retried(
+        self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any]
+    ) -> None:
+        claude.enqueue(Reply(StreamError()), Reply(text("Recovered.")))
+        events = read_events(analyst, send(analyst, thread["id"], "Hi")["stream_url"])
+        assert [e.event for e in events] == ["start", "chunk", "complete"]
+        assert len(claude.requests) == 2
+
+    def test_tokens_used_before_a_failure_still_count(
+        self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any]
+    ) -> None:
+        claude.enqueue(
+            Reply(tool("DocumentSearch", {"query": "refunds"}), usage=Usage(5000, 300)),
+            Reply(text("Half"), Drop()),
+        )
+        events = read_events(analyst, send(analyst, thread["id"], "Hi")["stream_url"])
+        assert events[-1].event == "error"
+        assert events[-1].data["input_tokens"] >= 5000
+        assert events[-1].data["output_tokens"] >= 300
+
     def test_a_stream_that_stalls_after_the_first_token_times_out(
         self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any]
     ) -> None:
@@ -430,6 +467,37 @@ class TestProviderFailures:
         events = read_events(analyst, send(analyst, thread["id"], "Hi")["stream_url"])
         assert events[-1].event == "error"
         assert "did not answer in time" in events[-1].data["message"]
+
+
+class TestOwnership:
+    def test_another_person_can_neither_follow_nor_stop_a_reply(
+        self, claude: FakeAnthropic, client: TestClient, analyst: ApiUser, thread: dict[str, Any]
+    ) -> None:
+        claude.enqueue(Reply(text("Private answer.")))
+        sent = send(analyst, thread["id"], "Secret plans")
+        mallory = sign_in(client, "mallory@example.com")
+        assert mallory.get(sent["stream_url"]).status_code == 403
+        cancel = f"/api/threads/{thread['id']}/messages/{sent['message_id']}/cancel"
+        assert mallory.post(cancel).status_code == 403
+        # Her own thread with his message id: not found, and nothing leaks.
+        own = mallory.thread(mallory.project("Mine")["id"], title="Mine")
+        stolen = f"/api/threads/{own['id']}/stream?message_id={sent['message_id']}"
+        assert mallory.get(stolen).status_code == 404
+        assert wait_for_reply(analyst, thread["id"])["status"] == "complete"
+
+
+class TestDeletion:
+    def test_deleting_the_thread_stops_its_reply(
+        self, claude: FakeAnthropic, analyst: ApiUser, thread: dict[str, Any], app: FastAPI
+    ) -> None:
+        claude.enqueue(Reply(text(" ".join(["word"] * 300), chunks_per_second=30)))
+        sent = send(analyst, thread["id"], "Write a lot")
+        read_events(analyst, sent["stream_url"], stop_after=3)
+        assert analyst.delete(f"/api/threads/{thread['id']}").status_code == 204
+        deadline = time.monotonic() + 5
+        while app.state.runs.is_running(sent["message_id"]):
+            assert time.monotonic() < deadline, "the reply is still being written"
+            time.sleep(0.05)
 
 
 class TestCrashRecovery:
@@ -473,6 +541,36 @@ class TestLimits:
         )
         for sent in (first, second):
             analyst.post(f"/api/threads/{thread['id']}/messages/{sent['message_id']}/cancel")
+
+    def test_parallel_requests_cannot_pass_the_limit_together(
+        self, claude: FakeAnthropic, analyst: ApiUser, project: dict[str, Any]
+    ) -> None:
+        claude.default_reply = Reply(text("slow " * 40, chunks_per_second=20))
+        thread = analyst.thread(project["id"], title="Busy")
+        statuses: list[int] = []
+
+        def post(number: int) -> None:
+            if number % 2:
+                response = analyst.post(
+                    f"/api/threads/{thread['id']}/messages", json={"content": f"m{number}"}
+                )
+            else:
+                response = analyst.post(
+                    f"/api/projects/{project['id']}/threads",
+                    json={"title": f"t{number}", "initial_message": f"m{number}"},
+                )
+            statuses.append(response.status_code)
+
+        try:
+            workers = [threading.Thread(target=post, args=(n,)) for n in range(8)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(timeout=20)
+            assert sorted(statuses) == [201, 201] + [429] * 6
+        finally:
+            claude.default_reply = Reply(text("OK."))
+            analyst.client.app.state.runs.cancel_where(user_id=analyst.id)
 
     def test_an_empty_message_is_400(self, analyst: ApiUser, thread: dict[str, Any]) -> None:
         response = analyst.post(f"/api/threads/{thread['id']}/messages", json={"content": "  "})

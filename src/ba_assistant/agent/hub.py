@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-RETENTION_SECONDS = 600.0
+RETENTION_SECONDS = 120.0  # reconnecting clients come back within seconds
+SWEEP_EVERY_SECONDS = 1.0
 TERMINAL_EVENTS = frozenset({"complete", "error"})
 
 
@@ -47,12 +49,22 @@ class EventHub(Protocol):
         """True while the reply's log is available (running, or finished within retention)."""
         ...
 
+    def position(self, key: str) -> LogPosition | None:
+        """The last event id of the reply's log, and whether the log is finished."""
+        ...
+
     def follow(self, key: str, after: int, *, wait: float) -> AsyncIterator[StreamEvent | None]:
         """The events after ``after``, then new ones as they come, until a terminal event.
         Yields ``None`` after ``wait`` seconds without an event (time for a keep-alive)."""
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    last_id: int
+    finished: bool
 
 
 @dataclass
@@ -66,6 +78,8 @@ class MemoryHub:
     def __init__(self, retention: float = RETENTION_SECONDS) -> None:
         self.retention = retention
         self._logs: dict[str, _Log] = {}
+        self._finished: deque[tuple[float, str]] = deque()  # in the order they finished
+        self._swept_at = 0.0
 
     async def publish(self, key: str, event: str, data: dict[str, Any]) -> StreamEvent:
         self._sweep()
@@ -76,6 +90,7 @@ class MemoryHub:
         log.events.append(item)
         if item.is_terminal:
             log.finished_at = time.monotonic()
+            self._finished.append((log.finished_at, key))
         # Wake every follower, then give the next wait a fresh event.
         log.changed.set()
         log.changed = asyncio.Event()
@@ -84,6 +99,12 @@ class MemoryHub:
     def has(self, key: str) -> bool:
         self._sweep()
         return key in self._logs
+
+    def position(self, key: str) -> LogPosition | None:
+        log = self._logs.get(key)
+        if log is None:
+            return None
+        return LogPosition(len(log.events), log.finished_at is not None)
 
     async def follow(
         self, key: str, after: int, *, wait: float
@@ -103,7 +124,8 @@ class MemoryHub:
                 return  # a client that already has everything
             changed = log.changed
             try:
-                await asyncio.wait_for(changed.wait(), timeout=wait)
+                async with asyncio.timeout(wait):  # no task per wait, unlike wait_for
+                    await changed.wait()
             except TimeoutError:
                 yield None
 
@@ -111,11 +133,11 @@ class MemoryHub:
         self._logs.clear()
 
     def _sweep(self) -> None:
+        """Drops logs finished longer ago than the retention; at most once a second."""
         now = time.monotonic()
-        expired = [
-            key
-            for key, log in self._logs.items()
-            if log.finished_at is not None and now - log.finished_at > self.retention
-        ]
-        for key in expired:
-            del self._logs[key]
+        if now - self._swept_at < SWEEP_EVERY_SECONDS:
+            return
+        self._swept_at = now
+        while self._finished and now - self._finished[0][0] > self.retention:
+            _, key = self._finished.popleft()
+            self._logs.pop(key, None)

@@ -15,11 +15,17 @@ import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import structlog
 from pydantic_ai import AgentRunResultEvent
-from pydantic_ai.exceptions import ModelHTTPError, ModelRequestTimeout
+from pydantic_ai.exceptions import (
+    ModelAPIError,
+    ModelHTTPError,
+    ModelRequestTimeout,
+    UsageLimitExceeded,
+)
 from pydantic_ai.messages import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
@@ -28,7 +34,7 @@ from pydantic_ai.messages import (
     TextPart,
     TextPartDelta,
 )
-from pydantic_ai.usage import RunUsage
+from pydantic_ai.usage import RunUsage, UsageLimits
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +42,13 @@ from ba_assistant.agent.agent import ModelChoice, analyst, choose_model, history
 from ba_assistant.agent.hub import EventHub
 from ba_assistant.agent.pricing import cost_of
 from ba_assistant.agent.summaries import Summarizer
-from ba_assistant.agent.tools import AnalystDeps, ProjectBrief, Publish, SearchCache
+from ba_assistant.agent.tools import (
+    MAX_TOOL_CALLS,
+    AnalystDeps,
+    ProjectBrief,
+    Publish,
+    SearchCache,
+)
 from ba_assistant.config import Settings
 from ba_assistant.db import Database
 from ba_assistant.models import Document, Message, Project, Thread, ToolCall
@@ -47,6 +59,10 @@ log = structlog.get_logger(__name__)
 
 MAX_RUNNING_PER_USER = 2
 SAVE_EVERY_SECONDS = 3.0
+STREAM_ATTEMPTS = 3  # for failures the SDK does not retry, before anything was shown
+RETRY_BACKOFF_SECONDS = 1.0
+FINAL_SAVE_ATTEMPTS = 3
+MAX_MODEL_REQUESTS = MAX_TOOL_CALLS + 3  # a hard stop for a model that keeps calling tools
 MAX_DOCUMENTS_LISTED = 200
 PREVIEW_CHARS = 500
 
@@ -64,10 +80,14 @@ class ReplyJob:
 class _Progress:
     text: list[str] = field(default_factory=list)
     saved_at: float = field(default_factory=time.monotonic)
-    saved_length: int = 0
+    saving: asyncio.Task[None] | None = None
     first_chunk_at: float | None = None
+    published: int = 0  # events after "start": nothing to retry once the analyst saw any
     tool_rows: dict[str, tuple[str, float]] = field(default_factory=dict)
     usage: RunUsage | None = None
+    events: Any = None  # the run's event handle, for its usage when it fails part-way
+    finishing: bool = False
+    closed: bool = False
 
     @property
     def content(self) -> str:
@@ -89,7 +109,10 @@ class RunManager:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: dict[str, ReplyJob] = {}
         self._cancelled: set[str] = set()
+        self._finishing: set[str] = set()
+        self._reserved: dict[str, int] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def model(self) -> ModelChoice:
@@ -102,25 +125,64 @@ class RunManager:
         return Summarizer(self.settings, self.model)
 
     def running_for(self, user_id: str) -> int:
-        return sum(1 for job in self._jobs.values() if job.user_id == user_id)
+        running = sum(1 for job in self._jobs.values() if job.user_id == user_id)
+        return running + self._reserved.get(user_id, 0)
+
+    def reserve(self, user_id: str) -> bool:
+        """Takes one of the user's reply slots before any await, so that parallel requests
+        cannot all pass the check. ``start`` uses it; ``release`` gives it back on failure."""
+        if self.running_for(user_id) >= MAX_RUNNING_PER_USER:
+            return False
+        self._reserved[user_id] = self._reserved.get(user_id, 0) + 1
+        return True
+
+    def release(self, user_id: str) -> None:
+        left = self._reserved.get(user_id, 0) - 1
+        if left > 0:
+            self._reserved[user_id] = left
+        else:
+            self._reserved.pop(user_id, None)
 
     def is_running(self, message_id: str) -> bool:
         return message_id in self._tasks
 
-    def start(self, job: ReplyJob) -> None:
+    def start(self, job: ReplyJob, *, reserved: bool = True) -> None:
+        if reserved:
+            self.release(job.user_id)
+        self._loop = asyncio.get_running_loop()
         task = asyncio.create_task(self._run(job), name=f"reply-{job.reply_id}")
         self._tasks[job.message_id] = task
         self._jobs[job.message_id] = job
         task.add_done_callback(lambda _: self._forget(job.message_id))
 
     def cancel(self, message_id: str) -> bool:
-        """Stops the reply to this message; its partial text is kept as ``cancelled``."""
+        """Stops the reply to this message; its partial text is kept as ``cancelled``. A reply
+        already being saved is left to finish."""
         task = self._tasks.get(message_id)
-        if task is None:
+        if task is None or message_id in self._finishing:
             return False
         self._cancelled.add(message_id)
         task.cancel()
         return True
+
+    def cancel_where(
+        self,
+        *,
+        user_id: str | None = None,
+        project_id: str | None = None,
+        thread_id: str | None = None,
+    ) -> None:
+        """Stops the replies of a thread, project or user being deleted. Safe from any thread."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+        for key, job in list(self._jobs.items()):
+            if (
+                (user_id is not None and job.user_id == user_id)
+                or (project_id is not None and job.project_id == project_id)
+                or (thread_id is not None and job.thread_id == thread_id)
+            ):
+                loop.call_soon_threadsafe(self.cancel, key)
 
     async def wait(self, message_id: str) -> None:
         task = self._tasks.get(message_id)
@@ -139,6 +201,7 @@ class RunManager:
         self._tasks.pop(message_id, None)
         self._jobs.pop(message_id, None)
         self._cancelled.discard(message_id)
+        self._finishing.discard(message_id)
 
     # --- one run ------------------------------------------------------------------------------
 
@@ -149,44 +212,86 @@ class RunManager:
 
         async def publish(event: str, data: dict[str, Any]) -> None:
             await self.hub.publish(job.message_id, event, data)
+            if event != "start":
+                progress.published += 1
 
         status, error = "complete", None
         try:
-            await publish("start", {"message_id": job.reply_id, "reply_to": job.message_id})
-            context = await self.database.read(
-                lambda session: load_context(session, job, self.settings.ai_history_messages)
-            )
-            deps = AnalystDeps(
-                user_id=job.user_id,
-                project_id=job.project_id,
-                thread_id=job.thread_id,
-                reply_id=job.reply_id,
-                database=self.database,
-                publish=publish,
-                search_cache=self.search_cache,
-                summarize=self.summarizer.summarize,
-                brief=context.brief,
-            )
-            async with analyst.run_stream_events(
-                context.prompt,
-                message_history=history(context.history),
-                deps=deps,
-                model=choice.model,
-                model_settings=choice.settings,
-            ) as events:
-                async for event in events:
-                    await self._on_event(job, event, progress, deps, publish, started)
-        except asyncio.CancelledError:
-            status = "cancelled" if job.message_id in self._cancelled else "interrupted"
-        except Exception as exc:
-            status, error = "error", friendly_error(exc)
-            log.warning(
-                "reply_failed",
-                reply_id=job.reply_id,
-                error=type(exc).__name__,
-                status_code=getattr(exc, "status_code", None),
-            )
-        await self._finish(job, progress, choice, status, error, publish)
+            try:
+                await publish("start", {"message_id": job.reply_id, "reply_to": job.message_id})
+                context = await self.database.read(
+                    lambda session: load_context(session, job, self.settings.ai_history_messages)
+                )
+                deps = AnalystDeps(
+                    user_id=job.user_id,
+                    project_id=job.project_id,
+                    thread_id=job.thread_id,
+                    reply_id=job.reply_id,
+                    database=self.database,
+                    publish=publish,
+                    search_cache=self.search_cache,
+                    summarize=self.summarizer.summarize,
+                    brief=context.brief,
+                )
+                for attempt in range(1, STREAM_ATTEMPTS + 1):
+                    try:
+                        await self._converse(job, context, deps, choice, progress, publish, started)
+                        break
+                    except Exception as exc:
+                        if progress.published or attempt == STREAM_ATTEMPTS:
+                            raise
+                        if not retry_in_app(exc):
+                            raise
+                        log.info("reply_retry", reply_id=job.reply_id, attempt=attempt)
+                        deps.tool_calls = 0
+                        await asyncio.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            except asyncio.CancelledError:
+                status = "cancelled" if job.message_id in self._cancelled else "interrupted"
+            except Exception as exc:
+                status, error = "error", friendly_error(exc)
+                log.warning(
+                    "reply_failed",
+                    reply_id=job.reply_id,
+                    error=type(exc).__name__,
+                    status_code=getattr(exc, "status_code", None),
+                )
+            self._finishing.add(job.message_id)
+            await self._finish(job, progress, choice, status, error, publish)
+        finally:
+            if not progress.closed:
+                # Whatever went wrong while saving, followers must not wait for ever.
+                await self.hub.publish(
+                    job.message_id,
+                    "error",
+                    {
+                        "error": "ai_service_error",
+                        "message": "This reply could not be saved. Try again.",
+                        "message_id": job.reply_id,
+                        "status": "error",
+                    },
+                )
+
+    async def _converse(
+        self,
+        job: ReplyJob,
+        context: ReplyContext,
+        deps: AnalystDeps,
+        choice: ModelChoice,
+        progress: _Progress,
+        publish: Publish,
+        started: float,
+    ) -> None:
+        async with analyst.run_stream_events(
+            context.prompt,
+            message_history=history(context.history),
+            deps=deps,
+            model=choice.model,
+            model_settings=choice.settings,
+            usage_limits=UsageLimits(request_limit=MAX_MODEL_REQUESTS),
+        ) as events:
+            progress.events = events
+            async for event in events:
+                await self._on_event(job, event, progress, deps, publish, started)
 
     async def _on_event(
         self,
@@ -239,10 +344,20 @@ class RunManager:
             )
         progress.text.append(text)
         await publish("chunk", {"content": text})
-        if time.monotonic() - progress.saved_at > SAVE_EVERY_SECONDS:
+        saving = progress.saving
+        if time.monotonic() - progress.saved_at > SAVE_EVERY_SECONDS and (
+            saving is None or saving.done()
+        ):
+            # In the background: a busy write gate must never hold up the stream.
             content = progress.content
-            progress.saved_at, progress.saved_length = time.monotonic(), len(content)
-            await self.database.write(lambda session: _save_text(session, job.reply_id, content))
+            progress.saved_at = time.monotonic()
+            progress.saving = asyncio.create_task(self._save_text(job.reply_id, content))
+
+    async def _save_text(self, reply_id: str, content: str) -> None:
+        try:
+            await self.database.write(lambda session: _save_text(session, reply_id, content))
+        except Exception as exc:  # the final save writes the whole text anyway
+            log.warning("reply_save_failed", reply_id=reply_id, error=type(exc).__name__)
 
     async def _finish(
         self,
@@ -253,16 +368,39 @@ class RunManager:
         error: str | None,
         publish: Publish,
     ) -> None:
-        usage = progress.usage or RunUsage()
+        usage = progress.usage or _usage_so_far(progress) or RunUsage()
         cost = cost_of(self.settings, choice.name, usage)
         content = progress.content
-        saved = await asyncio.shield(
-            self.database.write(
-                lambda session: _save_reply(
-                    session, job, content, status, error, choice.name, usage, cost
-                )
+        open_tools = [row_id for row_id, _ in progress.tool_rows.values()]
+        if progress.saving is not None:
+            await asyncio.wait({progress.saving})
+        saved = SavedReply(needs_title=False)
+        for attempt in range(1, FINAL_SAVE_ATTEMPTS + 1):
+            save = partial(
+                _save_reply,
+                job=job,
+                content=content,
+                status=status,
+                error=error,
+                model=choice.name,
+                usage=usage,
+                cost=cost,
+                open_tools=open_tools,
             )
-        )
+            try:
+                saved = await asyncio.shield(self.database.write(save))
+                break
+            except Exception as exc:
+                log.error(
+                    "reply_final_save_failed",
+                    reply_id=job.reply_id,
+                    attempt=attempt,
+                    error=type(exc).__name__,
+                )
+                if attempt == FINAL_SAVE_ATTEMPTS:
+                    status, error = "error", "This reply could not be saved. Try again."
+                else:
+                    await asyncio.sleep(0.5 * attempt)
         totals = {
             "message_id": job.reply_id,
             "status": status,
@@ -277,6 +415,7 @@ class RunManager:
             await publish("error", {"error": "ai_service_error", "message": error, **totals})
         else:
             await publish("complete", totals)
+        progress.closed = True
         self.metrics.replies.labels(status, choice.name).inc()
         for kind, count in (
             ("input", usage.input_tokens),
@@ -436,8 +575,15 @@ def _save_reply(
     model: str,
     usage: RunUsage,
     cost: Decimal,
+    open_tools: list[str] | None = None,
 ) -> SavedReply:
     now = utcnow()
+    if open_tools:  # tools still running when the reply stopped
+        session.execute(
+            update(ToolCall)
+            .where(ToolCall.id.in_(open_tools), ToolCall.status == "executing")
+            .values(status="cancelled" if status != "error" else "error")
+        )
     session.execute(
         update(Message)
         .where(Message.id == job.reply_id)
@@ -478,6 +624,37 @@ def recover_interrupted(session: Session) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _usage_so_far(progress: _Progress) -> RunUsage | None:
+    """The usage of a run that ended early (cancelled, failed): the requests made still count."""
+    if progress.events is None:
+        return None
+    try:
+        usage: RunUsage = progress.events.usage
+    except Exception:  # the run never started
+        return None
+    return usage
+
+
+def retry_in_app(exc: BaseException) -> bool:
+    """Failures the SDK does not retry but a fresh attempt may cure, when nothing has been
+    shown yet: an error event inside the stream (Anthropic's ``overloaded_error`` as its first
+    event), a connection dropped after the headers. HTTP errors (429, 5xx, 529) and timeouts
+    were already retried by the SDK with backoff: retrying them again would make nine."""
+    if isinstance(exc, UsageLimitExceeded):
+        return False
+    if getattr(exc, "in_stream", False):
+        return getattr(exc, "status_code", None) not in (400, 401, 403, 404, 413)
+    if isinstance(exc, ModelRequestTimeout | TimeoutError) or "Timeout" in type(exc).__name__:
+        return False
+    if isinstance(getattr(exc, "status_code", None), int):
+        return False
+    return (
+        isinstance(exc, ModelAPIError)
+        or "Protocol" in type(exc).__name__
+        or ("ReadError" in type(exc).__name__)
+    )
+
+
 def friendly_error(exc: BaseException) -> str:
     """What the analyst reads when the AI service fails: what happened, what to do."""
     status = getattr(exc, "status_code", None)
@@ -498,4 +675,6 @@ def friendly_error(exc: BaseException) -> str:
         return "The AI service did not answer in time. Try again."
     if isinstance(exc, LookupError):
         return "This thread was deleted while the reply was being written."
+    if isinstance(exc, UsageLimitExceeded):
+        return "This reply took too many steps. Try a narrower question."
     return "The connection to the AI service failed while writing this reply. Try again."

@@ -81,7 +81,7 @@ def project_block(brief: ProjectBrief) -> str:
         lines.append(f"Description: {' '.join(brief.description.split())}")
     if brief.documents:
         lines += ["", f"Documents you can search ({len(brief.documents)}):"]
-        lines += [f"- {name}" for name in brief.documents]
+        lines += [f"- {safe_name(name)}" for name in brief.documents]
     else:
         lines += ["", "No documents have been uploaded to this project yet."]
     if brief.summary:
@@ -148,8 +148,13 @@ async def document_search_tool(
     except ToolLimitReached:
         _preview(ctx, "Tool limit reached")
         return LIMIT_TEXT
-    except Exception:
-        log.exception("tool_failed", tool="DocumentSearch", reply_id=ctx.deps.reply_id)
+    except Exception as exc:  # the type only: messages can carry document text
+        log.warning(
+            "tool_failed",
+            tool="DocumentSearch",
+            reply_id=ctx.deps.reply_id,
+            error=type(exc).__name__,
+        )
         _preview(ctx, "Search failed")
         return "Error: the document search failed. Tell the analyst, and carry on without it."
     documents = {hit.document_name for hit in hits}
@@ -193,7 +198,14 @@ def documents_version(session: Session, project_id: str) -> str:
     return f"{count}:{newest.isoformat() if newest else '-'}"
 
 
-_CLOSING_TAG = re.compile(r"</?\s*document", re.IGNORECASE)
+# "<document", "</document", "< / document", "&lt;/document", full-width "＜document"…
+_BLOCK_TAG = re.compile(r"(<|&lt;|&#0*60;|＜|﹤)(\s*/?\s*)(document)", re.IGNORECASE)
+
+
+def safe_name(name: str) -> str:
+    """A document name as it may appear in a block's attribute or the project block: no
+    quotes, angle brackets or line breaks to break out with."""
+    return " ".join(name.replace('"', "'").replace("<", "‹").replace(">", "›").split())
 
 
 def format_passages(hits: list[Any]) -> str:
@@ -201,8 +213,8 @@ def format_passages(hits: list[Any]) -> str:
     a document cannot pretend to end its block and speak as the system."""
     blocks = []
     for hit in hits:
-        name = hit.document_name.replace('"', "'")
-        body = _CLOSING_TAG.sub(lambda m: m.group(0).replace("<", "‹"), hit.content.strip())
+        name = safe_name(hit.document_name)
+        body = _BLOCK_TAG.sub(r"‹\2\3", hit.content.strip())
         blocks.append(
             f'<document name="{name}" passage="{hit.chunk_index + 1}">\n{body}\n</document>'
         )
@@ -240,8 +252,13 @@ async def artifact_generator_tool(
     except ToolLimitReached:
         _preview(ctx, "Tool limit reached")
         return LIMIT_TEXT
-    except Exception:
-        log.exception("tool_failed", tool="ArtifactGenerator", reply_id=ctx.deps.reply_id)
+    except Exception as exc:  # the type only: messages can carry document text
+        log.warning(
+            "tool_failed",
+            tool="ArtifactGenerator",
+            reply_id=ctx.deps.reply_id,
+            error=type(exc).__name__,
+        )
         _preview(ctx, "Saving failed")
         return "Error: the artifact could not be saved. Tell the analyst and offer to retry."
     deps.artifacts.append(artifact_id)
@@ -283,8 +300,13 @@ async def thread_summarizer_tool(ctx: RunContext[AnalystDeps]) -> str:
     except ToolLimitReached:
         _preview(ctx, "Tool limit reached")
         return LIMIT_TEXT
-    except Exception:
-        log.exception("tool_failed", tool="ThreadSummarizer", reply_id=ctx.deps.reply_id)
+    except Exception as exc:  # the type only: messages can carry document text
+        log.warning(
+            "tool_failed",
+            tool="ThreadSummarizer",
+            reply_id=ctx.deps.reply_id,
+            error=type(exc).__name__,
+        )
         _preview(ctx, "Summary failed")
         return "Error: the summary could not be written. Carry on."
     _preview(ctx, "Summary saved")

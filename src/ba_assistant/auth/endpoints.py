@@ -46,7 +46,7 @@ from ba_assistant.auth.schemas import (
 from ba_assistant.auth.tokens import issue_access_token, verify_access_token
 from ba_assistant.config import Settings
 from ba_assistant.db import DatabaseDep, SessionDep
-from ba_assistant.deps import CurrentUser, IpRateLimit, SettingsDep, client_ip
+from ba_assistant.deps import CurrentUser, IpRateLimit, RunsDep, SettingsDep, client_ip
 from ba_assistant.errors import NotFound, ServiceUnavailable, Unauthorized, render
 from ba_assistant.models import User
 
@@ -438,7 +438,8 @@ def me(user: CurrentUser) -> UserRead:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete your account and everything in it",
 )
-def delete_me(user: CurrentUser, session: SessionDep) -> None:
+def delete_me(user: CurrentUser, session: SessionDep, runs: RunsDep) -> None:
     """Deletes the account, every sign-in session, and all projects, documents and threads."""
+    runs.cancel_where(user_id=user.id)
     auth.delete_user(session, user)
     log.info("account_deleted", user_id=user.id)

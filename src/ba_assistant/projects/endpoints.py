@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from ba_assistant.db import SessionDep
-from ba_assistant.deps import CurrentUser, OwnedProject
+from ba_assistant.deps import CurrentUser, OwnedProject, RunsDep
 from ba_assistant.projects import service as projects
 from ba_assistant.projects.schemas import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
 from ba_assistant.schemas import Page, page_params
@@ -48,5 +48,6 @@ def update_project(body: ProjectUpdate, project: OwnedProject, session: SessionD
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a project and everything in it",
 )
-def delete_project(project: OwnedProject, session: SessionDep) -> None:
+def delete_project(project: OwnedProject, session: SessionDep, runs: RunsDep) -> None:
+    runs.cancel_where(project_id=project.id)
     projects.delete_project(session, project)

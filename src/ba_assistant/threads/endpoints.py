@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,15 @@ from sqlalchemy.orm import Session
 from ba_assistant.agent.hub import EventHub, StreamEvent
 from ba_assistant.agent.runs import MAX_RUNNING_PER_USER, ReplyJob, RunManager
 from ba_assistant.db import Database, DatabaseDep, SessionDep
-from ba_assistant.deps import CurrentUser, OwnedProject, OwnedThread, ProjectAccess, ThreadAccess
+from ba_assistant.deps import (
+    CurrentUser,
+    HubDep,
+    OwnedProject,
+    OwnedThread,
+    ProjectAccess,
+    RunsDep,
+    ThreadAccess,
+)
 from ba_assistant.errors import NotFound, RateLimited
 from ba_assistant.models import Message, User
 from ba_assistant.schemas import Page, page_params
@@ -37,27 +46,15 @@ router = APIRouter(prefix="/api", tags=["threads"])
 CANCEL_WAIT_SECONDS = 10.0
 
 
-async def get_runs(request: Request) -> RunManager:
-    runs: RunManager = request.app.state.runs
-    return runs
-
-
-async def get_hub(request: Request) -> EventHub:
-    hub: EventHub = request.app.state.hub
-    return hub
-
-
-RunsDep = Annotated[RunManager, Depends(get_runs)]
-HubDep = Annotated[EventHub, Depends(get_hub)]
-
-
 def stream_url(thread_id: str, message_id: str) -> str:
     return f"/api/threads/{thread_id}/stream?message_id={message_id}"
 
 
-async def check_reply_quota(runs: RunManager, database: Database, user: User) -> None:
-    """At most two replies at once per person, and the daily token budget if one is set."""
-    if runs.running_for(user.id) >= MAX_RUNNING_PER_USER:
+async def reserve_reply(runs: RunManager, database: Database, user: User) -> None:
+    """Takes one of the person's two reply slots (before any await, so parallel requests
+    cannot all pass), then checks the daily token budget if one is set. The caller starts the
+    run, which uses the slot, or gives it back with ``runs.release``."""
+    if not runs.reserve(user.id):
         raise RateLimited(
             5,
             f"You already have {MAX_RUNNING_PER_USER} replies being written. Wait for one to "
@@ -68,8 +65,15 @@ async def check_reply_quota(runs: RunManager, database: Database, user: User) ->
         return
     now = datetime.now(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    used, _ = await database.read(lambda session: threads.tokens_used(session, user.id, midnight))
+    try:
+        used, _ = await database.read(
+            lambda session: threads.tokens_used(session, user.id, midnight)
+        )
+    except BaseException:
+        runs.release(user.id)
+        raise
     if used >= limit:
+        runs.release(user.id)
         retry_after = int((midnight + timedelta(days=1) - now).total_seconds()) + 1
         raise RateLimited(
             retry_after,
@@ -100,8 +104,9 @@ async def create_thread(
     runs: RunsDep,
 ) -> ThreadCreated:
     """With `initial_message`, the AI starts replying at once: follow `stream_url`."""
-    if body.initial_message is not None:
-        await check_reply_quota(runs, database, user)
+    replying = body.initial_message is not None
+    if replying:
+        await reserve_reply(runs, database, user)
 
     def create(session: Session) -> ThreadCreated:
         thread, posted = threads.start_thread(session, project.id, body)
@@ -115,7 +120,12 @@ async def create_thread(
             stream_url=stream_url(thread.id, posted.message_id),
         )
 
-    created = await database.write(create)
+    try:
+        created = await database.write(create)
+    except BaseException:
+        if replying:
+            runs.release(user.id)
+        raise
     if created.message_id is not None and created.reply_id is not None:
         runs.start(ReplyJob(user.id, project.id, created.id, created.message_id, created.reply_id))
     return created
@@ -137,7 +147,8 @@ def update_thread(body: ThreadUpdate, thread: OwnedThread, session: SessionDep) 
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a thread with its messages and artifacts",
 )
-def delete_thread(thread: OwnedThread, session: SessionDep) -> None:
+def delete_thread(thread: OwnedThread, session: SessionDep, runs: RunsDep) -> None:
+    runs.cancel_where(thread_id=thread.id)
     threads.delete_thread(session, thread)
 
 
@@ -167,10 +178,14 @@ async def send_message(
 ) -> MessageSent:
     """Stores the message and starts the reply, which goes on whatever the connection does:
     follow it at `stream_url` (and again after a reconnect, with `Last-Event-ID`)."""
-    await check_reply_quota(runs, database, user)
-    posted = await database.write(
-        lambda session: threads.post_message(session, thread.id, body.content)
-    )
+    await reserve_reply(runs, database, user)
+    try:
+        posted = await database.write(
+            lambda session: threads.post_message(session, thread.id, body.content)
+        )
+    except BaseException:
+        runs.release(user.id)
+        raise
     runs.start(ReplyJob(user.id, thread.project_id, thread.id, posted.message_id, posted.reply_id))
     return MessageSent(
         message_id=posted.message_id,
@@ -215,24 +230,36 @@ async def stream_reply(
     hub: HubDep,
     message_id: Annotated[str, Query(description="Your message (or the reply) to follow")],
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
+) -> Response:
     """Events `start`, `chunk`, `tool_call`, `tool_result`, `artifact`, then `complete` or
     `error`, each with an `id:`. Reconnect with `Last-Event-ID` to get exactly the events after
     it. A finished reply replays from the database, beginning with `start` (a client starts
     the reply afresh on `start`). A `: ping` comment keeps quiet connections open."""
     key = await _stream_key(database, thread.id, message_id)
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    after = _event_id(last_event_id)
     ping = runs.settings.sse_ping_seconds
     if runs.is_running(key) or hub.has(key):
+        logged = hub.position(key)
+        if logged is not None and logged.finished and after >= logged.last_id:
+            return Response(status_code=status.HTTP_204_NO_CONTENT)  # has everything: stop
         body = _live(hub, key, after, ping)
     else:
         events = await database.read(lambda session: threads.replay_events(session, key))
+        if after and after >= len(events):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
         body = _replay(events)
     return StreamingResponse(
         body,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _event_id(header: str | None) -> int:
+    """A Last-Event-ID as sent back by a client; anything else counts as none."""
+    if header and re.fullmatch(r"[0-9]{1,9}", header.strip()):
+        return int(header.strip())
+    return 0
 
 
 async def _live(hub: EventHub, key: str, after: int, ping: float) -> AsyncIterator[bytes]:
@@ -257,7 +284,8 @@ async def cancel_reply(
     keeps its status."""
     key = await _stream_key(database, thread.id, message_id)
     if runs.cancel(key):
-        await asyncio.wait_for(runs.wait(key), timeout=CANCEL_WAIT_SECONDS)
+        # The run saves its text and ends; if that takes long, answer with the status so far.
+        await asyncio.wait({asyncio.ensure_future(runs.wait(key))}, timeout=CANCEL_WAIT_SECONDS)
     reply = await database.read(
         lambda session: session.scalars(select(Message).where(Message.reply_to_id == key)).first()
     )
