@@ -181,6 +181,11 @@ class TestRotateKeys:
 
 
 class TestServe:
+    def test_refuses_several_workers_until_streams_are_shared(self, env: Path) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["serve", "--workers", "2"])
+        assert "Run one worker per instance" in str(exit_info.value.code)
+
     def test_starts_on_host_and_port_from_the_environment(self, env: Path) -> None:
         port = free_port()
         process = subprocess.Popen(

@@ -24,6 +24,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = _settings()
+    if args.workers > 1:
+        sys.exit(
+            "ba-assistant: AI replies are streamed from the worker that writes them, and the "
+            "event hub shared between workers (Redis Streams) is not built yet: with several "
+            "workers a stream or a Stop could reach the wrong one. Run one worker per "
+            "instance for now."
+        )
     _migrate(settings)
     host = args.host or settings.host
     port = args.port or settings.port
