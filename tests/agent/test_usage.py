@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,45 @@ class TestDailyAllowance:
         assert "today's AI allowance (1,000 tokens)" in body["message"]
         assert 0 < body["retry_after"] <= 86_400
         assert usage["daily_token_limit"] == 1000
+
+    def test_deleting_the_thread_does_not_give_the_tokens_back(
+        self, claude: FakeAnthropic, tmp_path: Path
+    ) -> None:
+        settings = make_settings(
+            tmp_path / "data",
+            anthropic_api_key="test-key",
+            anthropic_base_url=claude.base_url,
+            ai_daily_token_limit_per_user=1000,
+        )
+        app = make_app(settings)
+        with TestClient(app) as client:
+            user = sign_in(client, "ann@example.com")
+            project = user.project("Refunds")
+            thread = user.thread(project["id"], title="Refunds")
+            claude.enqueue(Reply(text("Long answer."), usage=Usage(900, 200)))
+            reply(user, thread["id"])
+            assert user.delete(f"/api/projects/{project['id']}").status_code == 204
+            fresh = user.thread(user.project("Again")["id"], title="Again")
+            refused = user.post(f"/api/threads/{fresh['id']}/messages", json={"content": "More"})
+            usage = user.get("/api/me/usage").json()
+        app.state.db.dispose()
+        assert refused.status_code == 429
+        assert usage["today"]["tokens"] == 1100
+
+    def test_titles_and_summaries_are_counted_too(
+        self, claude: FakeAnthropic, analyst: ApiUser
+    ) -> None:
+        untitled = analyst.thread(analyst.project("Refunds")["id"])
+        claude.enqueue(
+            Reply(text("Answer."), usage=Usage(100, 10)),
+            Reply(text("Refund rules"), usage=Usage(50, 5)),  # the title
+        )
+        reply(analyst, untitled["id"])
+        deadline = time.monotonic() + 5
+        while analyst.get("/api/me/usage").json()["today"]["tokens"] < 165:
+            assert time.monotonic() < deadline, analyst.get("/api/me/usage").json()
+            time.sleep(0.05)
+        assert analyst.get("/api/me/usage").json()["today"]["tokens"] == 165
 
 
 class TestMetrics:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from ba_assistant.auth.service import REUSE_GRACE
 from ba_assistant.models import (
+    AIUsage,
     Document,
     DocumentChunk,
     Message,
@@ -172,6 +173,8 @@ class TestDeleteAccount:
         alice.document(project["id"], "notes.md", "Minutes of the kick-off meeting")
         alice.thread(project["id"], initial_message="Hello")
         bobs = bob.project("Bob keeps his")
+        with app.state.db.session() as session:
+            session.add(AIUsage(user_id=alice.id, kind="reply", model="m", input_tokens=10))
 
         response = alice.delete("/api/me")
 
@@ -184,6 +187,7 @@ class TestDeleteAccount:
         assert _count(app, DocumentChunk, project_id=project["id"]) == 0
         assert _count(app, Thread, project_id=project["id"]) == 0
         assert _count(app, Message) == 0
+        assert _count(app, AIUsage, user_id=alice.id) == 0
         assert bob.get(f"/api/projects/{bobs['id']}").status_code == 200
 
     def test_signing_in_again_starts_an_empty_account(self, alice: ApiUser) -> None:

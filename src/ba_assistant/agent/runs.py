@@ -51,7 +51,7 @@ from ba_assistant.agent.tools import (
 )
 from ba_assistant.config import Settings
 from ba_assistant.db import Database
-from ba_assistant.models import Document, Message, Project, Thread, ToolCall
+from ba_assistant.models import AIUsage, Document, Message, Project, Thread, ToolCall, User
 from ba_assistant.models.base import utcnow
 from ba_assistant.observability import Metrics
 
@@ -122,7 +122,7 @@ class RunManager:
 
     @property
     def summarizer(self) -> Summarizer:
-        return Summarizer(self.settings, self.model)
+        return Summarizer(self.settings, self.model, self.database)
 
     def running_for(self, user_id: str) -> int:
         running = sum(1 for job in self._jobs.values() if job.user_id == user_id)
@@ -446,7 +446,7 @@ class RunManager:
                     (m.role, m.content) for m in _messages(session, job.thread_id, limit=4)
                 ]
             )
-            title = await self.summarizer.title(conversation)
+            title = await self.summarizer.title(conversation, user_id=job.user_id)
             if title:
                 await self.database.write(
                     lambda session: session.execute(
@@ -601,11 +601,34 @@ def _save_reply(
             completed_at=now,
         )
     )
+    record_usage(session, job.user_id, "reply", model, usage, cost)
     thread = session.get(Thread, job.thread_id)
     if thread is None:
         return SavedReply(needs_title=False)
     thread.last_message_at = now
     return SavedReply(needs_title=thread.title is None)
+
+
+def record_usage(
+    session: Session, user_id: str, kind: str, model: str, usage: RunUsage, cost: Decimal
+) -> None:
+    """One line of the person's usage ledger (nothing for a call that used no tokens)."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return
+    if session.get(User, user_id) is None:  # the account was deleted meanwhile
+        return
+    session.add(
+        AIUsage(
+            user_id=user_id,
+            kind=kind,
+            model=model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=cost,
+        )
+    )
 
 
 def _preview(content: object) -> str:

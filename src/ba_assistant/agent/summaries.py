@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 
 from pydantic_ai import Agent
+from pydantic_ai.usage import RunUsage
 
 from ba_assistant.agent.agent import OFFLINE_MODEL, ModelChoice, title_model
+from ba_assistant.agent.pricing import cost_of
 from ba_assistant.agent.tools import AnalystDeps, thread_messages
 from ba_assistant.config import Settings
+from ba_assistant.db import Database
 
 SUMMARY_MESSAGES = 30
 TITLE_MAX = 80
@@ -39,9 +42,10 @@ _title_agent = Agent(
 
 
 class Summarizer:
-    def __init__(self, settings: Settings, choice: ModelChoice) -> None:
+    def __init__(self, settings: Settings, choice: ModelChoice, database: Database) -> None:
         self.settings = settings
         self.choice = choice
+        self.database = database
 
     @property
     def offline(self) -> bool:
@@ -56,19 +60,29 @@ class Summarizer:
         )
         if self.offline:
             return offline_summary(messages)
-        result = await _summary_agent.run(
-            _transcript(messages), model=title_model(self.settings, self.choice).model
-        )
+        choice = title_model(self.settings, self.choice)
+        result = await _summary_agent.run(_transcript(messages), model=choice.model)
+        await self._meter(deps.database, deps.user_id, "summary", choice, result.usage)
         return " ".join(str(result.output).split())[:1200]
 
-    async def title(self, conversation: list[tuple[str, str]]) -> str:
+    async def _meter(
+        self, database: Database, user_id: str, kind: str, choice: ModelChoice, usage: RunUsage
+    ) -> None:
+        from ba_assistant.agent.runs import record_usage
+
+        cost = cost_of(self.settings, choice.name, usage)
+        await database.write(
+            lambda session: record_usage(session, user_id, kind, choice.name, usage, cost)
+        )
+
+    async def title(self, conversation: list[tuple[str, str]], *, user_id: str) -> str:
         if self.offline:
             from ba_assistant.agent.offline_content import feature_name
 
             return str(feature_name(conversation))[:TITLE_MAX]
-        result = await _title_agent.run(
-            _transcript(conversation), model=title_model(self.settings, self.choice).model
-        )
+        choice = title_model(self.settings, self.choice)
+        result = await _title_agent.run(_transcript(conversation), model=choice.model)
+        await self._meter(self.database, user_id, "title", choice, result.usage)
         return " ".join(str(result.output).strip().strip('"').split())[:TITLE_MAX]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ba_assistant.models import Artifact, Message, Project, Thread, ToolCall
+from ba_assistant.models import AIUsage, Artifact, Message, Project, Thread, ToolCall
 from ba_assistant.models.base import utcnow
 from ba_assistant.threads.schemas import (
     ArtifactRef,
@@ -133,16 +133,13 @@ def start_thread(
 
 
 def tokens_used(session: Session, user_id: str, since: datetime) -> tuple[int, Any]:
-    """Tokens and cost of the user's replies since ``since``."""
+    """Tokens and cost of the user's AI calls since ``since``, from the usage ledger (which
+    deleting threads or projects does not shorten)."""
     row = session.execute(
-        select(func.coalesce(func.sum(Message.token_count), 0), func.sum(Message.cost_usd))
-        .join(Thread, Thread.id == Message.thread_id)
-        .join(Project, Project.id == Thread.project_id)
-        .where(
-            Project.user_id == user_id,
-            Message.role == "assistant",
-            Message.created_at >= since,
-        )
+        select(
+            func.coalesce(func.sum(AIUsage.input_tokens + AIUsage.output_tokens), 0),
+            func.sum(AIUsage.cost_usd),
+        ).where(AIUsage.user_id == user_id, AIUsage.created_at >= since)
     ).one()
     return int(row[0] or 0), row[1]
 
