@@ -17,7 +17,7 @@ from ba_assistant.auth.tokens import verify_access_token
 from ba_assistant.config import Settings
 from ba_assistant.db import Database, SessionDep
 from ba_assistant.errors import Forbidden, NotFound, Unauthorized
-from ba_assistant.models import Document, Project, Thread, User
+from ba_assistant.models import Artifact, Document, Project, Thread, User
 from ba_assistant.ratelimit import RateLimiter
 
 
@@ -164,7 +164,27 @@ def _thread_access(thread_id: str, user: CurrentUser, request: Request) -> Threa
     return thread
 
 
+def _owned_artifact(artifact_id: str, user: CurrentUser, session: SessionDep) -> Artifact:
+    row = (
+        session.execute(
+            select(Artifact, Project.user_id)
+            .join(Thread, Thread.id == Artifact.thread_id)
+            .join(Project, Project.id == Thread.project_id)
+            .where(Artifact.id == artifact_id)
+        ).first()
+        if _valid_id(artifact_id)
+        else None
+    )
+    if row is None:
+        raise NotFound("Artifact not found")
+    if row.user_id != user.id:
+        raise Forbidden("You don't have access to this artifact")
+    artifact: Artifact = row[0]
+    return artifact
+
+
 OwnedProject = Annotated[Project, Depends(_owned_project)]
+OwnedArtifact = Annotated[Artifact, Depends(_owned_artifact)]
 # The same checks in a short read-only session, closed before the endpoint runs: for the AI
 # routes, which write on their own (Database.write) or stream. Holding a pooled connection
 # while queueing for the write gate would let a burst of requests exhaust the pool.

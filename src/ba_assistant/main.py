@@ -24,6 +24,7 @@ from ba_assistant import migrations
 from ba_assistant.agent.agent import retirement_date
 from ba_assistant.agent.hub import MemoryHub
 from ba_assistant.agent.runs import RunManager, recover_interrupted
+from ba_assistant.artifacts.endpoints import router as artifacts_router
 from ba_assistant.auth.endpoints import router as auth_router
 from ba_assistant.auth.providers import ProviderClient
 from ba_assistant.config import Settings, load_settings
@@ -143,7 +144,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 
-    for router in (auth_router, projects_router, documents_router, threads_router):
+    for router in (
+        auth_router,
+        projects_router,
+        documents_router,
+        threads_router,
+        artifacts_router,
+    ):
         app.include_router(router)
     app.include_router(_operations_router())
     _mount_web(app)
