@@ -190,6 +190,31 @@ class TestATurnWithTools:
             "Partial refund requests"
         )
 
+    def test_titles_use_the_cheaper_title_model(
+        self, claude: FakeAnthropic, tmp_path: Path
+    ) -> None:
+        settings = make_settings(
+            tmp_path / "data",
+            anthropic_api_key="test-key",
+            anthropic_base_url=claude.base_url,
+            ai_title_model="claude-haiku-4-5",
+        )
+        app = make_app(settings)
+        with TestClient(app) as client:
+            user = sign_in(client, "ann@example.com")
+            untitled = user.thread(user.project("Refunds")["id"])
+            claude.enqueue(Reply(text("Happy to help.")), Reply(text("Partial refunds")))
+            read_events(user, send(user, untitled["id"], "We need partial refunds")["stream_url"])
+            deadline = time.monotonic() + 5
+            while user.get(f"/api/threads/{untitled['id']}").json()["title"] is None:
+                assert time.monotonic() < deadline, "no title"
+                time.sleep(0.05)
+        app.state.db.dispose()
+        assert [r.json["model"] for r in claude.requests] == [
+            "claude-sonnet-4-5-20250929",
+            "claude-haiku-4-5",
+        ]
+
     def test_an_initial_message_starts_a_reply(
         self, claude: FakeAnthropic, analyst: ApiUser, project: dict[str, Any]
     ) -> None:

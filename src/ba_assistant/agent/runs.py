@@ -106,6 +106,7 @@ class RunManager:
         self.metrics = metrics
         self.search_cache = SearchCache()
         self._choice: ModelChoice | None = None
+        self._summarizer: Summarizer | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: dict[str, ReplyJob] = {}
         self._cancelled: set[str] = set()
@@ -122,7 +123,9 @@ class RunManager:
 
     @property
     def summarizer(self) -> Summarizer:
-        return Summarizer(self.settings, self.model, self.database)
+        if self._summarizer is None:
+            self._summarizer = Summarizer(self.settings, self.model, self.database)
+        return self._summarizer
 
     def running_for(self, user_id: str) -> int:
         running = sum(1 for job in self._jobs.values() if job.user_id == user_id)

@@ -46,6 +46,14 @@ class Summarizer:
         self.settings = settings
         self.choice = choice
         self.database = database
+        self._cheap: ModelChoice | None = None
+
+    @property
+    def cheap(self) -> ModelChoice:
+        """The model for titles and summaries, built once (it holds a connection pool)."""
+        if self._cheap is None:
+            self._cheap = title_model(self.settings, self.choice)
+        return self._cheap
 
     @property
     def offline(self) -> bool:
@@ -60,7 +68,7 @@ class Summarizer:
         )
         if self.offline:
             return offline_summary(messages)
-        choice = title_model(self.settings, self.choice)
+        choice = self.cheap
         result = await _summary_agent.run(_transcript(messages), model=choice.model)
         await self._meter(deps.database, deps.user_id, "summary", choice, result.usage)
         return " ".join(str(result.output).split())[:1200]
@@ -80,7 +88,7 @@ class Summarizer:
             from ba_assistant.agent.offline_content import feature_name
 
             return str(feature_name(conversation))[:TITLE_MAX]
-        choice = title_model(self.settings, self.choice)
+        choice = self.cheap
         result = await _title_agent.run(_transcript(conversation), model=choice.model)
         await self._meter(self.database, user_id, "title", choice, result.usage)
         return " ".join(str(result.output).strip().strip('"').split())[:TITLE_MAX]
