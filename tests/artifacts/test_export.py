@@ -1,0 +1,148 @@
+"""Markdown, .feature and CSV exports of artifacts: what a team's tools will read."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from ba_assistant.agent.offline_content import Passage, artifact_template
+from ba_assistant.artifacts.export import ExportSource, to_csv, to_feature, to_markdown
+from ba_assistant.errors import Unprocessable
+
+TWO_STORIES = """# Refunds
+
+## Story 1: Customer
+
+As a customer, I want to request a **partial refund** from my order history, so that I keep \
+the items I like.
+
+```gherkin
+Scenario: Refund one item of three
+  Given a delivered order of 3 items totalling €120.00
+  When the customer refunds one item of €40.00
+  Then €40.00 goes back to the original card
+  And the order shows "Partly refunded"
+
+Scenario: Refund more than is left
+  Given an order with €10.00 left to refund
+  When the customer asks for €20.00
+  Then the request is refused with "You can refund at most €10.00"
+```
+
+Priority: Must
+
+## Story 2: Support agent
+
+As a support agent, I want to approve refunds above £500, so that fraud is caught early.
+
+Scenario: Approval above the limit
+  Given a refund request of £620.00
+  When the agent approves it
+  Then the refund is sent
+
+Priority: Could
+"""
+
+
+def source(content: str, title: str = "Refunds", kind: str = "user_story") -> ExportSource:
+    return ExportSource(
+        title=title,
+        type=kind,
+        content=content,
+        project="Shop — café ☕",
+        version=3,
+        exported_on=date(2026, 11, 25),
+    )
+
+
+class TestMarkdown:
+    def test_has_a_small_header_and_the_content_once(self) -> None:
+        text = to_markdown(source(TWO_STORIES))
+        assert text.startswith(
+            "# Refunds\n\n*Project:* Shop — café ☕ · *Type:* User story · *Version:* 3 · "
+            "*Exported:* 2026-11-25\n\n---\n\n## Story 1: Customer"
+        )
+        assert text.count("# Refunds") == 1
+        assert "Scenario: Refund one item of three" in text
+
+
+class TestFeature:
+    def test_the_story_is_the_description_and_each_scenario_a_scenario(self) -> None:
+        feature = to_feature(source(TWO_STORIES))
+        assert feature.splitlines()[:4] == [
+            "Feature: Refunds",
+            "  As a customer",
+            "  I want to request a partial refund from my order history",
+            "  So that I keep the items I like",
+        ]
+        assert "  Scenario: Refund one item of three\n    Given a delivered order" in feature
+        assert feature.count("  Scenario: ") == 3
+        assert '    And the order shows "Partly refunded"' in feature
+        assert "**" not in feature and "```" not in feature
+
+    def test_parses_as_gherkin_steps_in_order(self) -> None:
+        feature = to_feature(source(TWO_STORIES))
+        keywords = [line.split()[0] for line in feature.splitlines()[4:] if line.strip()]
+        assert keywords[:6] == ["Scenario:", "Given", "When", "Then", "And", "Scenario:"]
+
+    def test_without_scenarios_it_is_422_and_says_why(self) -> None:
+        with pytest.raises(Unprocessable, match="no Given/When/Then scenarios"):
+            to_feature(source("# Notes\n\nJust notes.", kind="custom"))
+
+    def test_the_offline_assistants_criteria_export(self) -> None:
+        conversation = [
+            ("user", "Customers want to request a partial refund from their order history page.")
+        ]
+        title, content = artifact_template("acceptance_criteria", conversation, [])
+        feature = to_feature(source(content, title, "acceptance_criteria"))
+        assert feature.startswith(f"Feature: {title}\n")
+        assert feature.count("  Scenario: ") >= 2
+
+
+class TestCsv:
+    def test_one_row_per_story_for_jira_and_azure_devops(self) -> None:
+        data = to_csv(source(TWO_STORIES))
+        assert data.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads the accents
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        assert rows[0] == [
+            "Work Item Type",
+            "Title",
+            "Description",
+            "Acceptance Criteria",
+            "Priority",
+            "MoSCoW",
+        ]
+        assert [(r[0], r[1], r[4], r[5]) for r in rows[1:]] == [
+            ("User Story", "Request a partial refund from my order history", "1", "Must"),
+            ("User Story", "Approve refunds above £500", "3", "Could"),
+        ]
+        assert rows[1][2] == (
+            "As a customer, I want to request a partial refund from my order history, "
+            "so that I keep the items I like."
+        )
+        criteria = rows[1][3]
+        assert criteria.startswith("Scenario: Refund one item of three\nGiven a delivered order")
+        assert "Scenario: Refund more than is left" in criteria
+        assert "Approval above the limit" not in criteria  # that belongs to story 2
+        assert '"Partly refunded"' in criteria
+        assert b'"User Story","Request a partial' in data  # every field quoted
+        assert b"\r\n" in data
+
+    def test_without_stories_it_is_422(self) -> None:
+        with pytest.raises(Unprocessable, match="no user stories"):
+            to_csv(source("Scenario: x\n  Given y\n  When z\n  Then w", kind="custom"))
+
+    def test_the_offline_assistants_story_exports(self) -> None:
+        conversation = [
+            ("user", "Customers want to request a partial refund from their order history page.")
+        ]
+        passages = [Passage("Refund policy.pdf", 3, "Refunds are accepted within 30 days.")]
+        title, content = artifact_template("user_story", conversation, passages)
+        rows = list(csv.reader(io.StringIO(to_csv(source(content, title)).decode("utf-8-sig"))))
+        assert len(rows) == 2
+        assert rows[1][1] == "Request a partial refund from my order history page"
+        assert rows[1][3].startswith("Scenario: Happy path")
+        assert rows[1][5] == "Should"
