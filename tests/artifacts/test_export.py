@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from typing import Any
 
+import docx
 import pytest
 
 from ba_assistant.agent.offline_content import Passage, artifact_template
-from ba_assistant.artifacts.export import ExportSource, to_csv, to_feature, to_markdown
+from ba_assistant.artifacts.export import ExportSource, to_csv, to_docx, to_feature, to_markdown
 from ba_assistant.errors import Unprocessable
 
 TWO_STORIES = """# Refunds
@@ -146,3 +148,77 @@ class TestCsv:
         assert rows[1][1] == "Request a partial refund from my order history page"
         assert rows[1][3].startswith("Scenario: Happy path")
         assert rows[1][5] == "Should"
+
+
+RICH = """# Refund requirements
+
+## Overview
+
+Customers get **partial refunds** and *café* owners see them. 退款 is Chinese for refund.
+
+- First level with `code`
+  - Second level
+- Back to [the policy](https://example.com/policy)
+
+1. Step one
+2. Step two
+
+| Field | Rule |
+|---|---|
+| Amount | ≤ €500 |
+| Reason | required |
+
+```
+GET /refunds/{id}
+200 OK
+```
+
+<script>alert(1)</script>
+"""
+
+
+class TestWord:
+    def document(self) -> Any:
+        data = to_docx(
+            source(RICH, "Refund requirements", "requirements_doc"), author="Ann Analyst"
+        )
+        return docx.Document(io.BytesIO(data))
+
+    def test_headings_are_words_heading_styles_and_the_title_is_set(self) -> None:
+        document = self.document()
+        styled = [(p.style.name, p.text) for p in document.paragraphs if p.text]
+        assert styled[0] == ("Title", "Refund requirements")
+        assert ("Heading 2", "Overview") in styled
+        assert document.core_properties.title == "Refund requirements"
+        assert document.core_properties.author == "Ann Analyst"
+
+    def test_lists_nest_and_runs_keep_bold_italic_code_and_links(self) -> None:
+        document = self.document()
+        styled = [(p.style.name, p.text) for p in document.paragraphs if p.text]
+        assert ("List Bullet", "First level with code") in styled
+        assert ("List Bullet 2", "Second level") in styled
+        assert ("List Bullet", "Back to the policy (https://example.com/policy)") in styled
+        assert [t for s, t in styled if s == "List Number"] == ["Step one", "Step two"]
+        overview = next(p for p in document.paragraphs if p.text.startswith("Customers"))
+        assert [r.text for r in overview.runs if r.bold] == ["partial refunds"]
+        assert [r.text for r in overview.runs if r.italic] == ["café"]
+        assert "退款" in overview.text
+        code = next(p for p in document.paragraphs if p.text.startswith("First level"))
+        assert [r.font.name for r in code.runs if r.text == "code"] == ["Consolas"]
+
+    def test_tables_are_real_tables_with_a_bold_header(self) -> None:
+        [table] = self.document().tables
+        cells = [[cell.text for cell in row.cells] for row in table.rows]
+        assert cells == [["Field", "Rule"], ["Amount", "≤ €500"], ["Reason", "required"]]
+        assert all(run.bold for run in table.rows[0].cells[0].paragraphs[0].runs)
+
+    def test_code_is_monospace_and_raw_html_stays_text(self) -> None:
+        document = self.document()
+        block = next(p for p in document.paragraphs if p.text.startswith("GET /refunds"))
+        assert {r.font.name for r in block.runs} == {"Consolas"}
+        texts = " ".join(p.text for p in document.paragraphs)
+        assert "<script>alert(1)</script>" in texts  # shown as text, never active
+        # Everything appears once and in order.
+        order = ["Overview", "Customers", "First level", "Step one", "GET /refunds"]
+        positions = [texts.index(word) for word in order]
+        assert positions == sorted(positions)
