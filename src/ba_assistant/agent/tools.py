@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
 from pydantic import Field
@@ -26,6 +26,7 @@ from ba_assistant.documents import search as document_search
 from ba_assistant.models import Artifact, ArtifactVersion, Document, Message, Thread
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 MAX_TOOL_CALLS = 6
 SEARCH_CACHE_SECONDS = 300.0
@@ -107,16 +108,6 @@ class AnalystDeps:
     artifacts: list[str] = field(default_factory=list)
 
 
-class ToolLimitReached(Exception):
-    pass
-
-
-def _count_call(ctx: RunContext[AnalystDeps]) -> None:
-    ctx.deps.tool_calls += 1
-    if ctx.deps.tool_calls > MAX_TOOL_CALLS:
-        raise ToolLimitReached
-
-
 def _preview(ctx: RunContext[AnalystDeps], text: str) -> None:
     if ctx.tool_call_id:
         ctx.deps.previews[ctx.tool_call_id] = text
@@ -126,6 +117,36 @@ LIMIT_TEXT = (
     f"Tool limit reached: at most {MAX_TOOL_CALLS} tool calls per reply. Answer now with what "
     "you have, and offer to continue in the next message."
 )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a tool call that could not run tells the model instead of its result."""
+
+    text: str
+
+
+async def guarded(
+    ctx: RunContext[AnalystDeps],
+    tool: str,
+    work: Callable[[], Awaitable[T]],
+    *,
+    failed_preview: str,
+    failed_text: str,
+) -> T | Refusal:
+    """One tool call's work, counted against the limit of the reply. A failure becomes a
+    refusal for the model, so that the turn goes on; only its type is logged, since messages
+    can carry document text."""
+    ctx.deps.tool_calls += 1
+    if ctx.deps.tool_calls > MAX_TOOL_CALLS:
+        _preview(ctx, "Tool limit reached")
+        return Refusal(LIMIT_TEXT)
+    try:
+        return await work()
+    except Exception as exc:
+        log.warning("tool_failed", tool=tool, reply_id=ctx.deps.reply_id, error=type(exc).__name__)
+        _preview(ctx, failed_preview)
+        return Refusal(failed_text)
 
 
 # --- DocumentSearch ------------------------------------------------------------------------
@@ -142,21 +163,15 @@ async def document_search_tool(
         query: The words to look for: a topic, a term, a policy name, a question's key words.
         max_results: How many passages to return, 1 to 10.
     """
-    try:
-        _count_call(ctx)
-        hits = await search_passages(ctx.deps, query, max_results)
-    except ToolLimitReached:
-        _preview(ctx, "Tool limit reached")
-        return LIMIT_TEXT
-    except Exception as exc:  # the type only: messages can carry document text
-        log.warning(
-            "tool_failed",
-            tool="DocumentSearch",
-            reply_id=ctx.deps.reply_id,
-            error=type(exc).__name__,
-        )
-        _preview(ctx, "Search failed")
-        return "Error: the document search failed. Tell the analyst, and carry on without it."
+    hits = await guarded(
+        ctx,
+        "DocumentSearch",
+        lambda: search_passages(ctx.deps, query, max_results),
+        failed_preview="Search failed",
+        failed_text="Error: the document search failed. Tell the analyst, and carry on without it.",
+    )
+    if isinstance(hits, Refusal):
+        return hits.text
     documents = {hit.document_name for hit in hits}
     if not hits:
         _preview(ctx, "No passages found")
@@ -242,25 +257,19 @@ async def artifact_generator_tool(
         title: A short title, e.g. "Refunds: partial refund to original payment method".
         content: The full deliverable in GitHub-flavoured markdown.
     """
-    try:
-        _count_call(ctx)
-        deps = ctx.deps
-        title = " ".join(title.split())[:300]
-        artifact_id = await deps.database.write(
+    deps = ctx.deps
+    title = " ".join(title.split())[:300]
+    artifact_id = await guarded(
+        ctx,
+        "ArtifactGenerator",
+        lambda: deps.database.write(
             lambda session: store_artifact(session, deps, artifact_type, title, content)
-        )
-    except ToolLimitReached:
-        _preview(ctx, "Tool limit reached")
-        return LIMIT_TEXT
-    except Exception as exc:  # the type only: messages can carry document text
-        log.warning(
-            "tool_failed",
-            tool="ArtifactGenerator",
-            reply_id=ctx.deps.reply_id,
-            error=type(exc).__name__,
-        )
-        _preview(ctx, "Saving failed")
-        return "Error: the artifact could not be saved. Tell the analyst and offer to retry."
+        ),
+        failed_preview="Saving failed",
+        failed_text="Error: the artifact could not be saved. Tell the analyst and offer to retry.",
+    )
+    if isinstance(artifact_id, Refusal):
+        return artifact_id.text
     deps.artifacts.append(artifact_id)
     await deps.publish(
         "artifact", {"artifact_id": artifact_id, "type": artifact_type, "title": title}
@@ -292,23 +301,22 @@ def store_artifact(
 async def thread_summarizer_tool(ctx: RunContext[AnalystDeps]) -> str:
     """Write and store a 2-3 sentence summary of this conversation so far (decisions, open
     questions). Use it after a substantive decision point or when asked to summarise."""
-    try:
-        _count_call(ctx)
-        deps = ctx.deps
+    deps = ctx.deps
+
+    async def summarize() -> str:
         summary = await deps.summarize(deps)
         await deps.database.write(lambda session: store_summary(session, deps.thread_id, summary))
-    except ToolLimitReached:
-        _preview(ctx, "Tool limit reached")
-        return LIMIT_TEXT
-    except Exception as exc:  # the type only: messages can carry document text
-        log.warning(
-            "tool_failed",
-            tool="ThreadSummarizer",
-            reply_id=ctx.deps.reply_id,
-            error=type(exc).__name__,
-        )
-        _preview(ctx, "Summary failed")
-        return "Error: the summary could not be written. Carry on."
+        return summary
+
+    summary = await guarded(
+        ctx,
+        "ThreadSummarizer",
+        summarize,
+        failed_preview="Summary failed",
+        failed_text="Error: the summary could not be written. Carry on.",
+    )
+    if isinstance(summary, Refusal):
+        return summary.text
     _preview(ctx, "Summary saved")
     return f"Summary saved: {summary}"
 
