@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from ba_assistant.config import Settings
 from tests.conftest import (
     ApiUser,
     make_app,
@@ -37,17 +40,32 @@ def claude(anthropic_fake: FakeAnthropic) -> Iterator[FakeAnthropic]:
     anthropic_fake.clear()
 
 
+def claude_settings(fake: FakeAnthropic, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings of a server that talks to the fake Claude."""
+    values: dict[str, Any] = {
+        "anthropic_api_key": "test-key",
+        "anthropic_base_url": fake.base_url,
+        "ai_request_timeout_seconds": 2.0,
+    }
+    return make_settings(data_dir, **{**values, **overrides})
+
+
 @pytest.fixture
 def app(data_dir: Path, anthropic_fake: FakeAnthropic) -> Iterator[FastAPI]:
-    settings = make_settings(
-        data_dir,
-        anthropic_api_key="test-key",
-        anthropic_base_url=anthropic_fake.base_url,
-        ai_request_timeout_seconds=2.0,
-    )
-    application = make_app(settings)
+    application = make_app(claude_settings(anthropic_fake, data_dir))
     yield application
     application.state.db.dispose()
+
+
+@contextmanager
+def analyst_on(fake: FakeAnthropic, data_dir: Path, **overrides: Any) -> Iterator[ApiUser]:
+    """A signed-in analyst on a server of its own, with these settings changed."""
+    application = make_app(claude_settings(fake, data_dir, **overrides))
+    try:
+        with TestClient(application) as client:
+            yield sign_in(client, "ann@example.com")
+    finally:
+        application.state.db.dispose()
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ba_assistant.models import Artifact, Message, ToolCall
+from tests.agent.conftest import analyst_on
 from tests.conftest import (
     ApiUser,
     Event,
-    make_app,
-    make_settings,
     read_events,
     sign_in,
     wait_for_reply,
@@ -193,15 +192,7 @@ class TestATurnWithTools:
     def test_titles_use_the_cheaper_title_model(
         self, claude: FakeAnthropic, tmp_path: Path
     ) -> None:
-        settings = make_settings(
-            tmp_path / "data",
-            anthropic_api_key="test-key",
-            anthropic_base_url=claude.base_url,
-            ai_title_model="claude-haiku-4-5",
-        )
-        app = make_app(settings)
-        with TestClient(app) as client:
-            user = sign_in(client, "ann@example.com")
+        with analyst_on(claude, tmp_path / "data", ai_title_model="claude-haiku-4-5") as user:
             untitled = user.thread(user.project("Refunds")["id"])
             claude.enqueue(Reply(text("Happy to help.")), Reply(text("Partial refunds")))
             read_events(user, send(user, untitled["id"], "We need partial refunds")["stream_url"])
@@ -209,7 +200,6 @@ class TestATurnWithTools:
             while user.get(f"/api/threads/{untitled['id']}").json()["title"] is None:
                 assert time.monotonic() < deadline, "no title"
                 time.sleep(0.05)
-        app.state.db.dispose()
         assert [r.json["model"] for r in claude.requests] == [
             "claude-sonnet-4-5-20250929",
             "claude-haiku-4-5",
@@ -360,25 +350,16 @@ class TestResume:
 
 class TestKeepAlive:
     def test_a_quiet_stream_gets_ping_comments(self, claude: FakeAnthropic, tmp_path: Path) -> None:
-        settings = make_settings(
-            tmp_path / "data",
-            anthropic_api_key="test-key",
-            anthropic_base_url=claude.base_url,
-            sse_ping_seconds=0.2,
-        )
-        app = make_app(settings)
         lines: list[str] = []
-        with TestClient(app) as client:
-            user = sign_in(client, "ann@example.com")
+        with analyst_on(claude, tmp_path / "data", sse_ping_seconds=0.2) as user:
             thread = user.thread(user.project("Quiet")["id"], title="Quiet")
             claude.enqueue(Reply(text("Finally."), first_token_delay=1.0))
             sent = send(user, thread["id"], "Think hard")
-            with client.stream("GET", sent["stream_url"], headers=user.headers) as response:
+            with user.client.stream("GET", sent["stream_url"], headers=user.headers) as response:
                 for line in response.iter_lines():
                     lines.append(line)
                     if line.startswith("event: complete"):
                         break
-        app.state.db.dispose()
         assert lines.count(": ping") >= 3
         assert lines.index(": ping") < lines.index("event: chunk")
 

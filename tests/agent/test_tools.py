@@ -42,16 +42,6 @@ def tool_results(fake: FakeAnthropic) -> list[str]:
     return list(results.values())
 
 
-@pytest.fixture
-def alice(client: TestClient) -> ApiUser:
-    return sign_in(client, "alice@example.com", "Alice")
-
-
-@pytest.fixture
-def bob(client: TestClient) -> ApiUser:
-    return sign_in(client, "bob@example.com", "Bob")
-
-
 class TestSearchReach:
     @pytest.mark.parametrize(
         "query",

@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import ApiUser, make_app, make_settings, read_events, sign_in, wait_for_reply
+from tests.agent.conftest import analyst_on
+from tests.conftest import ApiUser, read_events, sign_in, wait_for_reply
 from tests.fakes.llm_servers import FakeAnthropic, Reply, Usage, text, tool
 
 
@@ -69,21 +70,12 @@ class TestDailyAllowance:
     def test_replies_stop_at_the_daily_limit_with_a_clear_429(
         self, claude: FakeAnthropic, tmp_path: Path
     ) -> None:
-        settings = make_settings(
-            tmp_path / "data",
-            anthropic_api_key="test-key",
-            anthropic_base_url=claude.base_url,
-            ai_daily_token_limit_per_user=1000,
-        )
-        app = make_app(settings)
-        with TestClient(app) as client:
-            user = sign_in(client, "ann@example.com")
+        with analyst_on(claude, tmp_path / "data", ai_daily_token_limit_per_user=1000) as user:
             thread = user.thread(user.project("Refunds")["id"], title="Refunds")
             claude.enqueue(Reply(text("Long answer."), usage=Usage(900, 200)))
             reply(user, thread["id"])
             refused = user.post(f"/api/threads/{thread['id']}/messages", json={"content": "More"})
             usage = user.get("/api/me/usage").json()
-        app.state.db.dispose()
         assert refused.status_code == 429
         body = refused.json()
         assert "today's AI allowance (1,000 tokens)" in body["message"]
@@ -93,15 +85,7 @@ class TestDailyAllowance:
     def test_deleting_the_thread_does_not_give_the_tokens_back(
         self, claude: FakeAnthropic, tmp_path: Path
     ) -> None:
-        settings = make_settings(
-            tmp_path / "data",
-            anthropic_api_key="test-key",
-            anthropic_base_url=claude.base_url,
-            ai_daily_token_limit_per_user=1000,
-        )
-        app = make_app(settings)
-        with TestClient(app) as client:
-            user = sign_in(client, "ann@example.com")
+        with analyst_on(claude, tmp_path / "data", ai_daily_token_limit_per_user=1000) as user:
             project = user.project("Refunds")
             thread = user.thread(project["id"], title="Refunds")
             claude.enqueue(Reply(text("Long answer."), usage=Usage(900, 200)))
@@ -110,7 +94,6 @@ class TestDailyAllowance:
             fresh = user.thread(user.project("Again")["id"], title="Again")
             refused = user.post(f"/api/threads/{fresh['id']}/messages", json={"content": "More"})
             usage = user.get("/api/me/usage").json()
-        app.state.db.dispose()
         assert refused.status_code == 429
         assert usage["today"]["tokens"] == 1100
 
