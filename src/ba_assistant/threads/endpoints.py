@@ -4,6 +4,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -81,6 +82,22 @@ async def reserve_reply(runs: RunManager, database: Database, user: User) -> Non
         )
 
 
+@asynccontextmanager
+async def reply_slot(
+    runs: RunManager, database: Database, user: User, *, needed: bool = True
+) -> AsyncIterator[None]:
+    """A reply slot for the writes that come before ``runs.start``, given back if they fail."""
+    if not needed:
+        yield
+        return
+    await reserve_reply(runs, database, user)
+    try:
+        yield
+    except BaseException:
+        runs.release(user.id)
+        raise
+
+
 @router.get("/projects/{project_id}/threads", response_model=ThreadList, summary="List threads")
 def list_threads(
     project: OwnedProject, session: SessionDep, page: Annotated[Page, Depends(page_params)]
@@ -104,9 +121,6 @@ async def create_thread(
     runs: RunsDep,
 ) -> ThreadCreated:
     """With `initial_message`, the AI starts replying at once: follow `stream_url`."""
-    replying = body.initial_message is not None
-    if replying:
-        await reserve_reply(runs, database, user)
 
     def create(session: Session) -> ThreadCreated:
         thread, posted = threads.start_thread(session, project.id, body)
@@ -120,12 +134,8 @@ async def create_thread(
             stream_url=stream_url(thread.id, posted.message_id),
         )
 
-    try:
+    async with reply_slot(runs, database, user, needed=body.initial_message is not None):
         created = await database.write(create)
-    except BaseException:
-        if replying:
-            runs.release(user.id)
-        raise
     if created.message_id is not None and created.reply_id is not None:
         runs.start(ReplyJob(user.id, project.id, created.id, created.message_id, created.reply_id))
     return created
@@ -178,14 +188,10 @@ async def send_message(
 ) -> MessageSent:
     """Stores the message and starts the reply, which goes on whatever the connection does:
     follow it at `stream_url` (and again after a reconnect, with `Last-Event-ID`)."""
-    await reserve_reply(runs, database, user)
-    try:
+    async with reply_slot(runs, database, user):
         posted = await database.write(
             lambda session: threads.post_message(session, thread.id, body.content)
         )
-    except BaseException:
-        runs.release(user.id)
-        raise
     runs.start(ReplyJob(user.id, thread.project_id, thread.id, posted.message_id, posted.reply_id))
     return MessageSent(
         message_id=posted.message_id,
