@@ -23,6 +23,7 @@ from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
+from ba_assistant.agent.offline import offline_model
 from ba_assistant.agent.tools import TOOLS, AnalystDeps, project_block
 from ba_assistant.config import Settings
 
@@ -104,8 +105,6 @@ def choose_model(settings: Settings) -> ModelChoice:
             name,
             ModelSettings(max_tokens=settings.claude_max_tokens),
         )
-    from ba_assistant.agent.offline import offline_model
-
     return ModelChoice(offline_model(), OFFLINE_MODEL, ModelSettings())
 
 

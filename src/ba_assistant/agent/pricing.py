@@ -1,4 +1,5 @@
-"""What a reply cost, from its token counts and a price table per model.
+"""What a reply cost, from its token counts and a price table per model, and the ledger of
+what each person used.
 
 Prices are US dollars per million tokens: input, output, cache read, cache write. The table
 covers the default models; ``AI_PRICES`` (JSON, ``{"model-prefix": [in, out, read, write]}``)
@@ -12,8 +13,10 @@ from decimal import Decimal
 
 import structlog
 from pydantic_ai.usage import RunUsage
+from sqlalchemy.orm import Session
 
 from ba_assistant.config import Settings
+from ba_assistant.models import AIUsage, User
 
 log = structlog.get_logger(__name__)
 
@@ -60,3 +63,25 @@ def cost_of(settings: Settings, model: str, usage: RunUsage) -> Decimal:
         + Decimal(usage.cache_write_tokens) * Decimal(str(prices[3]))
     )
     return (total / MILLION).quantize(Decimal("0.000001"))
+
+
+def record_usage(
+    session: Session, user_id: str, kind: str, model: str, usage: RunUsage, cost: Decimal
+) -> None:
+    """One line of the person's usage ledger (nothing for a call that used no tokens)."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return
+    if session.get(User, user_id) is None:  # the account was deleted meanwhile
+        return
+    session.add(
+        AIUsage(
+            user_id=user_id,
+            kind=kind,
+            model=model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=cost,
+        )
+    )

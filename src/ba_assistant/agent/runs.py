@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from ba_assistant.agent.agent import ModelChoice, analyst, choose_model, history
 from ba_assistant.agent.hub import EventHub
-from ba_assistant.agent.pricing import cost_of
+from ba_assistant.agent.pricing import cost_of, record_usage
 from ba_assistant.agent.summaries import Summarizer
 from ba_assistant.agent.tools import (
     MAX_TOOL_CALLS,
@@ -51,7 +51,7 @@ from ba_assistant.agent.tools import (
 )
 from ba_assistant.config import Settings
 from ba_assistant.db import Database
-from ba_assistant.models import AIUsage, Document, Message, Project, Thread, ToolCall, User
+from ba_assistant.models import Document, Message, Project, Thread, ToolCall
 from ba_assistant.models.base import utcnow
 from ba_assistant.observability import Metrics
 
@@ -610,28 +610,6 @@ def _save_reply(
         return SavedReply(needs_title=False)
     thread.last_message_at = now
     return SavedReply(needs_title=thread.title is None)
-
-
-def record_usage(
-    session: Session, user_id: str, kind: str, model: str, usage: RunUsage, cost: Decimal
-) -> None:
-    """One line of the person's usage ledger (nothing for a call that used no tokens)."""
-    if not (usage.input_tokens or usage.output_tokens):
-        return
-    if session.get(User, user_id) is None:  # the account was deleted meanwhile
-        return
-    session.add(
-        AIUsage(
-            user_id=user_id,
-            kind=kind,
-            model=model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            cost_usd=cost,
-        )
-    )
 
 
 def _preview(content: object) -> str:

@@ -12,7 +12,8 @@ from pydantic_ai import Agent
 from pydantic_ai.usage import RunUsage
 
 from ba_assistant.agent.agent import OFFLINE_MODEL, ModelChoice, title_model
-from ba_assistant.agent.pricing import cost_of
+from ba_assistant.agent.offline_content import feature_name
+from ba_assistant.agent.pricing import cost_of, record_usage
 from ba_assistant.agent.tools import AnalystDeps, thread_messages
 from ba_assistant.config import Settings
 from ba_assistant.db import Database
@@ -76,8 +77,6 @@ class Summarizer:
     async def _meter(
         self, database: Database, user_id: str, kind: str, choice: ModelChoice, usage: RunUsage
     ) -> None:
-        from ba_assistant.agent.runs import record_usage
-
         cost = cost_of(self.settings, choice.name, usage)
         await database.write(
             lambda session: record_usage(session, user_id, kind, choice.name, usage, cost)
@@ -85,9 +84,7 @@ class Summarizer:
 
     async def title(self, conversation: list[tuple[str, str]], *, user_id: str) -> str:
         if self.offline:
-            from ba_assistant.agent.offline_content import feature_name
-
-            return str(feature_name(conversation))[:TITLE_MAX]
+            return feature_name(conversation)[:TITLE_MAX]
         choice = self.cheap
         result = await _title_agent.run(_transcript(conversation), model=choice.model)
         await self._meter(self.database, user_id, "title", choice, result.usage)
@@ -101,8 +98,6 @@ def _transcript(messages: list[tuple[str, str]]) -> str:
 
 def offline_summary(messages: list[tuple[str, str]]) -> str:
     """The feature, the analyst's latest point, and how far the conversation went."""
-    from ba_assistant.agent.offline_content import feature_name
-
     analyst = [content for role, content in messages if role == "user"]
     if not analyst:
         return "No discussion yet."
