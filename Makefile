@@ -40,8 +40,9 @@ lint: install
 	@"$(UV)" run --frozen ruff check src tests bench
 	@"$(UV)" run --frozen mypy
 
-# Services the tests start themselves (Redis), from Debian's packages when we are root.
-APT_PACKAGES := redis-server
+# What the tests use from Debian when we are root: Redis (started by the fixtures), Chromium
+# for the browser tests, fonts for PDFs (CJK included), poppler for PDF previews, Pango for WeasyPrint.
+APT_PACKAGES := redis-server chromium fonts-noto-cjk fonts-liberation2 fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 test-services:
 	@missing=""; for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
