@@ -164,7 +164,7 @@ def _thread_access(thread_id: str, user: CurrentUser, request: Request) -> Threa
     return thread
 
 
-def _owned_artifact(artifact_id: str, user: CurrentUser, session: SessionDep) -> Artifact:
+def load_owned_artifact(session: Session, user: User, artifact_id: str) -> Artifact:
     row = (
         session.execute(
             select(Artifact, Project.user_id)
@@ -181,6 +181,10 @@ def _owned_artifact(artifact_id: str, user: CurrentUser, session: SessionDep) ->
         raise Forbidden("You don't have access to this artifact")
     artifact: Artifact = row[0]
     return artifact
+
+
+def _owned_artifact(artifact_id: str, user: CurrentUser, session: SessionDep) -> Artifact:
+    return load_owned_artifact(session, user, artifact_id)
 
 
 OwnedProject = Annotated[Project, Depends(_owned_project)]

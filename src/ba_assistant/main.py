@@ -25,6 +25,7 @@ from ba_assistant.agent.agent import retirement_date
 from ba_assistant.agent.hub import MemoryHub
 from ba_assistant.agent.runs import RunManager, recover_interrupted
 from ba_assistant.artifacts.endpoints import router as artifacts_router
+from ba_assistant.artifacts.rendering import RENDERER
 from ba_assistant.auth.endpoints import router as auth_router
 from ba_assistant.auth.providers import ProviderClient
 from ba_assistant.config import Settings, load_settings
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.provider_client = ProviderClient()
     app.state.hub = hub
     app.state.runs = runs
+    app.state.renderer = RENDERER
 
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from ba_assistant.artifacts.rendering import FORMATS
 from ba_assistant.models import Artifact, ArtifactVersion, Message
 from tests.conftest import ApiUser, read_events, wait_for_reply
 
@@ -14,7 +15,11 @@ STORY = "# Partial refunds\n\nAs a customer, I want a partial refund, so that I 
 
 
 def make_artifact(
-    app: FastAPI, thread_id: str, kind: str = "user_story", title: str = "Partial refunds"
+    app: FastAPI,
+    thread_id: str,
+    kind: str = "user_story",
+    title: str = "Partial refunds",
+    content: str = STORY,
 ) -> str:
     """An artifact as the ArtifactGenerator tool stores it, on a reply of the thread."""
     with app.state.db.session() as session:
@@ -22,11 +27,13 @@ def make_artifact(
         session.add(reply)
         session.flush()
         artifact = Artifact(
-            message_id=reply.id, thread_id=thread_id, type=kind, title=title, content=STORY
+            message_id=reply.id, thread_id=thread_id, type=kind, title=title, content=content
         )
         session.add(artifact)
         session.flush()
-        session.add(ArtifactVersion(artifact_id=artifact.id, version=1, title=title, content=STORY))
+        session.add(
+            ArtifactVersion(artifact_id=artifact.id, version=1, title=title, content=content)
+        )
         return artifact.id
 
 
@@ -133,6 +140,8 @@ class TestOwnership:
             ("PATCH", "/api/artifacts/{id}", {"content": "mine now"}),
             ("GET", "/api/artifacts/{id}/versions", None),
             ("GET", "/api/artifacts/{id}/versions/1", None),
+            *[("GET", f"/api/artifacts/{{id}}/export?format={f}", None) for f in FORMATS],
+            ("GET", "/api/artifacts/{id}/export?format=pdf&version=1", None),
         ],
     )
     def test_another_persons_artifact_is_403(

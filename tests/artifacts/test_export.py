@@ -11,7 +11,8 @@ import docx
 import pytest
 
 from ba_assistant.agent.offline_content import Passage, artifact_template
-from ba_assistant.artifacts.export import ExportSource, to_csv, to_docx, to_feature, to_markdown
+from ba_assistant.artifacts.export import ExportSource, to_csv, to_feature, to_markdown
+from ba_assistant.artifacts.word import to_docx
 from ba_assistant.errors import Unprocessable
 
 TWO_STORIES = """# Refunds

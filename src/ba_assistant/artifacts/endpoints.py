@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ba_assistant.artifacts import service as artifacts
+from ba_assistant.artifacts.rendering import FORMATS, Renderer, attachment, export_format
 from ba_assistant.artifacts.schemas import (
     ArtifactList,
     ArtifactRead,
@@ -15,8 +16,8 @@ from ba_assistant.artifacts.schemas import (
     ArtifactVersionRead,
     ArtifactVersionSummary,
 )
-from ba_assistant.db import SessionDep
-from ba_assistant.deps import OwnedArtifact, OwnedProject, OwnedThread
+from ba_assistant.db import DatabaseDep, SessionDep
+from ba_assistant.deps import CurrentUser, OwnedArtifact, OwnedProject, OwnedThread
 from ba_assistant.models import Artifact
 from ba_assistant.schemas import Page, page_params
 
@@ -66,6 +67,52 @@ def get_version(
     artifact: OwnedArtifact, session: SessionDep, number: Annotated[int, Path(ge=1)]
 ) -> ArtifactVersionRead:
     return ArtifactVersionRead.model_validate(artifacts.get_version(session, artifact, number))
+
+
+_FILE_TYPES = {
+    format.media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+    for format in FORMATS.values()
+}
+
+
+@router.get(
+    "/artifacts/{artifact_id}/export",
+    response_class=Response,
+    summary="Download an artifact as Markdown, PDF, Word, Gherkin or CSV",
+    responses={
+        200: {"description": "The file, as an attachment", "content": _FILE_TYPES},
+        400: {"description": "Unknown format"},
+        422: {"description": "Nothing in the artifact fits this format (Gherkin, CSV)"},
+    },
+)
+async def export_artifact(
+    artifact_id: str,
+    user: CurrentUser,
+    database: DatabaseDep,
+    request: Request,
+    format: Annotated[
+        str,
+        Query(description="markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps)"),
+    ],
+    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+) -> Response:
+    """`feature` turns each Given/When/Then scenario into a `Scenario:`; `csv` has one row per
+    user story, for Jira's and Azure DevOps' CSV import. Both answer 422 when the artifact
+    has none. The file name is the artifact's title."""
+    source = await database.read(
+        lambda session: artifacts.export_source(session, user, artifact_id, version)
+    )
+    chosen = export_format(format)
+    renderer: Renderer = request.app.state.renderer
+    body = await renderer.render(format, source, author=user.name or user.email)
+    return Response(
+        body,
+        media_type=chosen.media_type,
+        headers={
+            "Content-Disposition": attachment(source.title, chosen.extension, version),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.get(

@@ -1,5 +1,5 @@
 """Artifacts as files a team uses: Markdown with a small header, Word, a Gherkin ``.feature``,
-and CSV for Jira's and Azure DevOps' importers. (PDF comes with the export route.)
+and CSV for Jira's and Azure DevOps' importers. (PDF is in ``pdf.py``.)
 
 Stories are found as "As a …, I want …, so that …" sentences; scenarios as ``Scenario:`` lines
 followed by Given/When/Then/And/But steps, inside or outside a ```gherkin block.
@@ -12,12 +12,6 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-from docx import Document as DocxDocument
-from docx.shared import Pt
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from ba_assistant.errors import Unprocessable
 
@@ -57,11 +51,17 @@ class ExportSource:
     exported_on: date
 
 
-def to_markdown(source: ExportSource) -> str:
+def without_title(source: ExportSource) -> str:
+    """The content without a first heading that repeats the title: the header names it."""
     body = source.content.strip()
-    first = body.splitlines()[0] if body else ""
-    if first.lstrip("# ").strip() == source.title.strip() and first.startswith("#"):
-        body = "\n".join(body.splitlines()[1:]).strip()  # the header names it already
+    lines = body.splitlines()
+    if lines and lines[0].startswith("#") and lines[0].lstrip("# ").strip() == source.title.strip():
+        return "\n".join(lines[1:]).strip()
+    return body
+
+
+def to_markdown(source: ExportSource) -> str:
+    body = without_title(source)
     label = TYPE_LABELS.get(source.type, "Document")
     return (
         f"# {source.title}\n\n"
@@ -189,148 +189,3 @@ def _plain(text: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(_plain(text).split())
-
-
-# --- Word -------------------------------------------------------------------------------------
-
-MONOSPACE = "Consolas"
-_LIST_STYLES = {"bullet_list_open": "List Bullet", "ordered_list_open": "List Number"}
-
-
-def to_docx(source: ExportSource, *, author: str) -> bytes:
-    """A Word document from the markdown: real headings (navigable), real bulleted and
-    numbered lists with nesting, real tables, bold and italic runs, code in a monospace font,
-    links with their address, and the document's title and author set."""
-    document = DocxDocument()
-    properties = document.core_properties
-    properties.title = source.title
-    properties.author = author
-    properties.subject = f"{TYPE_LABELS.get(source.type, 'Document')} · {source.project}"
-    document.add_heading(source.title, level=0)
-    meta = document.add_paragraph()
-    meta_run = meta.add_run(
-        f"{source.project} · {TYPE_LABELS.get(source.type, 'Document')} · "
-        f"version {source.version} · {source.exported_on.isoformat()}"
-    )
-    meta_run.italic = True
-    _DocxWriter(document).render(markdown_tokens(_without_title(source)))
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def markdown_tokens(text: str) -> list[Token]:
-    """The markdown as tokens: CommonMark with tables, raw HTML never interpreted."""
-    return MarkdownIt("js-default").parse(text)
-
-
-def _without_title(source: ExportSource) -> str:
-    body = source.content.strip()
-    lines = body.splitlines()
-    if lines and lines[0].startswith("#") and lines[0].lstrip("# ").strip() == source.title:
-        return "\n".join(lines[1:]).strip()
-    return body
-
-
-class _DocxWriter:
-    def __init__(self, document: Any) -> None:
-        self.document = document
-        self.lists: list[str] = []
-        self.table: list[list[list[Token]]] | None = None
-        self.quote = 0
-
-    def render(self, tokens: list[Token]) -> None:
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            kind = token.type
-            if kind == "heading_open":
-                level = min(int(token.tag[1]), 4)
-                self._runs(self.document.add_heading(level=level), tokens[index + 1])
-                index += 2
-            elif kind in _LIST_STYLES:
-                self.lists.append(_LIST_STYLES[kind])
-            elif kind in ("bullet_list_close", "ordered_list_close"):
-                self.lists.pop()
-            elif kind == "blockquote_open":
-                self.quote += 1
-            elif kind == "blockquote_close":
-                self.quote -= 1
-            elif kind == "paragraph_open" and self.table is None:
-                self._runs(
-                    self.document.add_paragraph(style=self._paragraph_style()), tokens[index + 1]
-                )
-                index += 2
-            elif kind in ("fence", "code_block"):
-                self._code(token.content)
-            elif kind == "table_open":
-                self.table = []
-            elif kind == "tr_open" and self.table is not None:
-                self.table.append([])
-            elif kind == "inline" and self.table is not None and self.table:
-                self.table[-1].append(token.children or [])
-            elif kind == "table_close" and self.table is not None:
-                self._table(self.table)
-                self.table = None
-            index += 1
-
-    def _paragraph_style(self) -> str | None:
-        if self.lists:
-            depth = len(self.lists)
-            return self.lists[-1] + (f" {min(depth, 3)}" if depth > 1 else "")
-        return "Quote" if self.quote else None
-
-    def _runs(self, paragraph: Any, inline: Token, *, bold: bool = False) -> None:
-        strong = emphasis = 0
-        link: str | None = None
-        for child in inline.children or []:
-            kind = child.type
-            if kind == "strong_open":
-                strong += 1
-            elif kind == "strong_close":
-                strong -= 1
-            elif kind == "em_open":
-                emphasis += 1
-            elif kind == "em_close":
-                emphasis -= 1
-            elif kind == "link_open":
-                link = str(child.attrs.get("href", ""))
-            elif kind == "link_close":
-                if link and link.startswith(("http://", "https://", "mailto:")):
-                    paragraph.add_run(f" ({link})")
-                link = None
-            elif kind in ("text", "html_inline"):
-                run = paragraph.add_run(child.content)
-                run.bold = bold or strong > 0 or None
-                run.italic = emphasis > 0 or None
-                if link:
-                    run.underline = True
-            elif kind == "code_inline":
-                run = paragraph.add_run(child.content)
-                run.font.name = MONOSPACE
-            elif kind == "softbreak":
-                paragraph.add_run(" ")
-            elif kind == "hardbreak":
-                paragraph.add_run().add_break()
-
-    def _code(self, text: str) -> None:
-        paragraph = self.document.add_paragraph()
-        # One run per line, joined by line breaks inside the paragraph.
-        for line in text.rstrip("\n").split("\n"):
-            run = paragraph.add_run(line)
-            run.font.name = MONOSPACE
-            run.font.size = Pt(9)
-        for run in paragraph.runs[:-1]:
-            run.add_break()
-
-    def _table(self, rows: list[list[list[Token]]]) -> None:
-        if not rows:
-            return
-        columns = max(len(row) for row in rows)
-        table = self.document.add_table(rows=len(rows), cols=columns)
-        table.style = "Table Grid"
-        for r, row in enumerate(rows):
-            for c, children in enumerate(row):
-                cell = table.cell(r, c)
-                inline = Token("inline", "", 0, children=children)
-                self._runs(cell.paragraphs[0], inline, bold=r == 0)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ba_assistant.artifacts.export import ExportSource
 from ba_assistant.artifacts.schemas import ArtifactRead, ArtifactSummary, ArtifactUpdate
+from ba_assistant.deps import load_owned_artifact
 from ba_assistant.errors import Conflict, NotFound, ValidationFailed
-from ba_assistant.models import Artifact, ArtifactVersion, Project, Thread
+from ba_assistant.models import Artifact, ArtifactVersion, Project, Thread, User
 from ba_assistant.models.base import utcnow
 
 
@@ -110,3 +114,28 @@ def _page(
         query.order_by(Artifact.updated_at.desc(), Artifact.id).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+def export_source(
+    session: Session, user: User, artifact_id: str, version: int | None
+) -> ExportSource:
+    """What an export needs, read in one short transaction: the export itself can take
+    seconds and must not hold a connection."""
+    artifact = load_owned_artifact(session, user, artifact_id)
+    title, content, number = artifact.title, artifact.content, artifact.version
+    if version is not None and version != artifact.version:
+        earlier = get_version(session, artifact, version)
+        title, content, number = earlier.title, earlier.content, earlier.version
+    project = session.scalar(
+        select(Project.name)
+        .join(Thread, Thread.project_id == Project.id)
+        .where(Thread.id == artifact.thread_id)
+    )
+    return ExportSource(
+        title=title,
+        type=artifact.type,
+        content=content,
+        project=project or "",
+        version=number,
+        exported_on=datetime.now(UTC).date(),
+    )
