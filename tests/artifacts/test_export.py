@@ -116,11 +116,11 @@ class TestCsv:
             "Description",
             "Acceptance Criteria",
             "Priority",
-            "MoSCoW",
+            "Tags",
         ]
         assert [(r[0], r[1], r[4], r[5]) for r in rows[1:]] == [
-            ("User Story", "Request a partial refund from my order history", "1", "Must"),
-            ("User Story", "Approve refunds above £500", "3", "Could"),
+            ("User Story", "Request a partial refund from my order history", "1", "MoSCoW-Must"),
+            ("User Story", "Approve refunds above £500", "3", "MoSCoW-Could"),
         ]
         assert rows[1][2] == (
             "As a customer, I want to request a partial refund from my order history, "
@@ -148,7 +148,7 @@ class TestCsv:
         assert len(rows) == 2
         assert rows[1][1] == "Request a partial refund from my order history page"
         assert rows[1][3].startswith("Scenario: Happy path")
-        assert rows[1][5] == "Should"
+        assert rows[1][5] == "MoSCoW-Should"
 
 
 RICH = """# Refund requirements

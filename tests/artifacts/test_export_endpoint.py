@@ -165,7 +165,9 @@ class TestWhileRendering:
     def test_other_requests_are_answered_during_a_long_pdf(self, app: FastAPI) -> None:
         long = "\n\n".join(f"## Rule {n}\n\n{RICH}" for n in range(40))  # about 40 pages
         with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=120) as http:
-            signed_in = http.post("/api/auth/dev-login", json={"email": "live@example.com", "name": "Live"})
+            signed_in = http.post(
+                "/api/auth/dev-login", json={"email": "live@example.com", "name": "Live"}
+            )
             headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
             project = http.post("/api/projects", json={"name": "Long"}, headers=headers).json()
             thread = http.post(

@@ -29,7 +29,8 @@ STORY = re.compile(
 )
 PRIORITY = re.compile(r"\bPriority:\s*\**\s*(Must|Should|Could|Won'?t)\b", re.IGNORECASE)
 HEADING = re.compile(r"^#{1,6}\s+(.*)$")
-# Azure DevOps priorities run 1 (highest) to 4.
+# Azure DevOps priorities run 1 (highest) to 4. Column names are Azure DevOps field names (it
+# refuses others); Jira's importer lets each be mapped, Tags to Labels. A tag has no spaces.
 MOSCOW_TO_PRIORITY = {"must": "1", "should": "2", "could": "3", "won't": "4", "wont": "4"}
 CSV_COLUMNS = [
     "Work Item Type",
@@ -37,7 +38,7 @@ CSV_COLUMNS = [
     "Description",
     "Acceptance Criteria",
     "Priority",
-    "MoSCoW",
+    "Tags",
 ]
 
 
@@ -168,7 +169,7 @@ def to_csv(source: ExportSource) -> bytes:
                 row.description,
                 _plain("\n\n".join(row.criteria)),
                 MOSCOW_TO_PRIORITY.get(row.moscow.lower(), ""),
-                row.moscow,
+                "MoSCoW-" + row.moscow.replace("'", "") if row.moscow else "",
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
