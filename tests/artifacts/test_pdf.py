@@ -3,6 +3,7 @@ nothing active or fetched."""
 
 from __future__ import annotations
 
+import base64
 import io
 import shutil
 import subprocess
@@ -149,7 +150,22 @@ def watcher() -> Iterator[str]:
 
 
 def hostile(watcher: str) -> str:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        f'<style>@import url("{watcher}/svg.css");</style>'
+        f'<image href="{watcher}/svg.png" width="10" height="10"/>'
+        '<image href="file:///etc/passwd" width="10" height="10"/></svg>'
+    )
+    mislabelled = base64.b64encode(svg.encode()).decode()
     return f"""# Hostile
+
+![reference style][pixel]
+
+[pixel]: {watcher}/reference.png
+
+![an SVG called a PNG](data:image/png;base64,{mislabelled})
+
+<{watcher}/autolink>
 
 <script>fetch('{watcher}/script')</script>
 
@@ -176,7 +192,8 @@ class TestHostileContent:
         assert "[image: tracking pixel]" in text
         assert "![local file](file:///etc/passwd)" in text  # not a link markdown accepts
         assert "root:" not in text
-        assert set(link_targets(data)) == {"https://example.com/ok"}
+        # Links stay links (nothing follows them while rendering); never javascript: or data:.
+        assert set(link_targets(data)) == {"https://example.com/ok", f"{watcher}/autolink"}
         reader = pypdf.PdfReader(io.BytesIO(data))
         catalog = reader.trailer["/Root"]
         assert "/OpenAction" not in catalog and "/AA" not in catalog
@@ -189,6 +206,12 @@ class TestHostileContent:
         body = html.split("<main>", 1)[1]
         for tag in ("<script", "<img", "<iframe", 'href="javascript', 'href="data'):
             assert tag not in body
+        assert "[image: an SVG called a PNG]" in body
+
+    def test_a_real_data_image_is_kept(self) -> None:
+        png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+        html = to_html(source(f"![logo](data:image/png;base64,{png})"))
+        assert f'<img src="data:image/png;base64,{png}" alt="logo">' in html
 
     def test_word_fetches_nothing_and_links_nothing_active(self, watcher: str) -> None:
         data = to_docx(source(hostile(watcher), "Hostile"), author="Mallory")

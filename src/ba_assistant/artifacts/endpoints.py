@@ -99,10 +99,10 @@ async def export_artifact(
     """`feature` turns each Given/When/Then scenario into a `Scenario:`; `csv` has one row per
     user story, for Jira's and Azure DevOps' CSV import. Both answer 422 when the artifact
     has none. The file name is the artifact's title."""
+    chosen = export_format(format)
     source = await database.read(
         lambda session: artifacts.export_source(session, user, artifact_id, version)
     )
-    chosen = export_format(format)
     renderer: Renderer = request.app.state.renderer
     body = await renderer.render(format, source, author=user.name or user.email)
     return Response(

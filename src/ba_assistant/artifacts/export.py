@@ -7,6 +7,7 @@ followed by Given/When/Then/And/But steps, inside or outside a ```gherkin block.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import re
@@ -22,13 +23,21 @@ TYPE_LABELS = {
     "custom": "Document",
 }
 STEP = re.compile(r"^\s*(Given|When|Then|And|But)\b\s*(.*)$")
-SCENARIO = re.compile(r"^\s*(Scenario(?: Outline)?|Example)\s*:\s*(.*)$")
+SCENARIO = re.compile(
+    r"^\s*(Scenario Outline|Scenario Template|Scenario|Example|Background)\s*:\s*(.*)$"
+)
+EXAMPLES = re.compile(r"^\s*(Examples|Scenarios)\s*:\s*(.*)$")
+TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+# Bounded repeats: a line of "As a x, I want y" repeated without "so that" must cost linear
+# time, not a rescan of the line from every "As a".
 STORY = re.compile(
-    r"\bAs an? (?P<role>[^,]+?),\s*I want (?P<want>.+?),?\s*so that (?P<benefit>[^\n]+?)\.?\s*$",
+    r"\bAs an? (?P<role>[^,\n]{1,120}?),[ \t]*I want (?P<want>[^\n]{1,600}?),?[ \t]*"
+    r"so that (?P<benefit>[^\n]{1,600}?)\.?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 PRIORITY = re.compile(r"\bPriority:\s*\**\s*(Must|Should|Could|Won'?t)\b", re.IGNORECASE)
 HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+HEADINGS = re.compile(r"^#{1,6}[ \t]+(.*)$", re.MULTILINE)
 # Azure DevOps priorities run 1 (highest) to 4. Column names are Azure DevOps field names (it
 # refuses others); Jira's importer lets each be mapped, Tags to Labels. A tag has no spaces.
 MOSCOW_TO_PRIORITY = {"must": "1", "should": "2", "could": "3", "won't": "4", "wont": "4"}
@@ -74,24 +83,53 @@ def to_markdown(source: ExportSource) -> str:
 @dataclass
 class Scenario:
     name: str
+    keyword: str = "Scenario"
+    # Steps, and under them (indented two spaces) their tables, doc strings and, for an
+    # outline, "Examples:" with its table.
     steps: list[str] = field(default_factory=list)
 
+    @property
+    def has_steps(self) -> bool:
+        return any(STEP.match(line) for line in self.steps)
 
-def scenarios(text: str) -> list[Scenario]:
+
+def scenarios(text: str, *, background: bool = False) -> list[Scenario]:
+    """The Gherkin scenarios in the text (and its Background when asked), with their data
+    tables, doc strings and Examples, wherever they are: in a fenced block or not."""
     found: list[Scenario] = []
     current: Scenario | None = None
+    doc_string = False
     for line in text.splitlines():
+        if current is not None and line.strip().startswith('"""'):
+            doc_string = not doc_string
+            current.steps.append("  " + line.strip())
+            continue
+        if doc_string and current is not None:
+            current.steps.append("  " + line.strip())
+            continue
         header = SCENARIO.match(line)
         if header:
-            current = Scenario(header.group(2).strip() or f"Scenario {len(found) + 1}")
+            keyword = (
+                "Scenario Outline"
+                if "Outline" in header[1] or "Template" in header[1]
+                else ("Background" if header[1] == "Background" else "Scenario")
+            )
+            current = Scenario(header[2].strip() or f"Scenario {len(found) + 1}", keyword)
             found.append(current)
             continue
+        if current is None:
+            continue
         step = STEP.match(line)
-        if step and current is not None:
+        examples = EXAMPLES.match(line)
+        if step:
             current.steps.append(f"{step.group(1)} {step.group(2).strip()}".rstrip())
+        elif examples:
+            current.steps.append(f"{examples[1]}: {examples[2]}".rstrip())
+        elif TABLE_ROW.match(line) and current.steps:
+            current.steps.append("  " + line.strip())
         elif line.strip().startswith("```") or HEADING.match(line):
             current = None
-    return [s for s in found if s.steps]
+    return [s for s in found if s.has_steps and (background or s.keyword != "Background")]
 
 
 def to_feature(source: ExportSource) -> str:
@@ -109,9 +147,12 @@ def to_feature(source: ExportSource) -> str:
             f"  I want {_one_line(story['want'])}",
             f"  So that {_one_line(story['benefit'])}",
         ]
-    for scenario in found:
-        lines += ["", f"  Scenario: {_one_line(scenario.name)}"]
-        lines += [f"    {_plain(step)}" for step in scenario.steps]
+    backgrounds = [
+        s for s in scenarios(source.content, background=True) if s.keyword == "Background"
+    ]
+    for scenario in backgrounds[:1] + found:
+        lines += ["", f"  {scenario.keyword}: {_one_line(scenario.name)}".rstrip()]
+        lines += [f"    {_step_text(step)}" for step in scenario.steps]
     return "\n".join(lines) + "\n"
 
 
@@ -127,15 +168,16 @@ def stories(source: ExportSource) -> list[StoryRow]:
     """One row per "As a … I want … so that …" story, with the scenarios and the MoSCoW
     priority that follow it (up to the next story)."""
     matches = list(STORY.finditer(source.content))
+    headings = [(h.start(), h.group(1).strip()) for h in HEADINGS.finditer(source.content)]
+    starts = [start for start, _ in headings]
     rows = []
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(source.content)
         after = source.content[match.end() : end]
-        before = source.content[: match.start()]
-        headings = [HEADING.match(line) for line in before.splitlines()]
-        heading = next((h.group(1).strip() for h in reversed(headings) if h), "")
+        above = bisect.bisect_right(starts, match.start())
+        heading = headings[above - 1][1] if above else ""
         title = _story_title(match["want"], heading, source.title)
-        criteria = ["\n".join([f"Scenario: {s.name}", *s.steps]) for s in scenarios(after)]
+        criteria = ["\n".join([f"{s.keyword}: {s.name}", *s.steps]) for s in scenarios(after)]
         priority = PRIORITY.search(after) or (
             PRIORITY.search(source.content) if index == 0 else None
         )
@@ -165,14 +207,19 @@ def to_csv(source: ExportSource) -> bytes:
         writer.writerow(
             [
                 "User Story",
-                row.title,
-                row.description,
-                _plain("\n\n".join(row.criteria)),
+                _not_a_formula(row.title),
+                _not_a_formula(row.description),
+                _not_a_formula(_plain("\n\n".join(row.criteria))),
                 MOSCOW_TO_PRIORITY.get(row.moscow.lower(), ""),
                 "MoSCoW-" + row.moscow.replace("'", "") if row.moscow else "",
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _not_a_formula(cell: str) -> str:
+    """A cell Excel would run as a formula gets a leading apostrophe (OWASP's advice)."""
+    return "'" + cell if cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
 
 
 def _story_title(want: str, heading: str, artifact_title: str) -> str:
@@ -181,6 +228,11 @@ def _story_title(want: str, heading: str, artifact_title: str) -> str:
     if capability:
         return (capability[0].upper() + capability[1:])[:255]
     return (heading or artifact_title)[:255]
+
+
+def _step_text(line: str) -> str:
+    """A step without markdown marks; tables and doc strings exactly as written."""
+    return line if line.startswith("  ") else _plain(line)
 
 
 def _plain(text: str) -> str:

@@ -7,7 +7,9 @@ anywhere else are replaced by their alt text before WeasyPrint sees them.
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +21,15 @@ from ba_assistant.artifacts.export import TYPE_LABELS, ExportSource, without_tit
 from ba_assistant.errors import ServiceUnavailable
 
 LINK_SCHEMES = ("http://", "https://", "mailto:")
+_DATA_IMAGE = re.compile(
+    r"^data:image/(?P<kind>png|jpeg|gif|webp);base64,(?P<data>[A-Za-z0-9+/=]+)$"
+)
+_RASTER_MAGIC = {
+    "png": b"\x89PNG\r\n\x1a\n",
+    "jpeg": b"\xff\xd8\xff",
+    "gif": b"GIF8",
+    "webp": b"RIFF",
+}
 
 # Fontconfig falls back per character, so accented Latin comes from the first family and
 # Chinese, Japanese or Korean from Noto Sans CJK when it is installed.
@@ -83,10 +94,23 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, e
     token = tokens[idx]
     source = str(token.attrs.get("src", ""))
     alt = self.renderInlineAsText(token.children or [], options, env)
-    if source.startswith("data:image/"):
+    if _is_raster_data(source):
         return f'<img src="{html.escape(source)}" alt="{html.escape(alt)}">'
     label = f"[image: {alt}]" if alt else "[image]"
     return f'<span class="dropped-image">{html.escape(label)}</span>'
+
+
+def _is_raster_data(source: str) -> bool:
+    """A ``data:`` PNG, JPEG, GIF or WebP that really is one. WeasyPrint would try an SVG
+    mislabelled as PNG as SVG, whose references only the URL fetcher then stops."""
+    match = _DATA_IMAGE.match(source)
+    if match is None:
+        return False
+    try:
+        head = base64.b64decode(match["data"][:64] + "=" * (-len(match["data"][:64]) % 4))
+    except ValueError:
+        return False
+    return head.startswith(_RASTER_MAGIC[match["kind"]])
 
 
 def _link_open(

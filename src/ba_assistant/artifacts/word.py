@@ -9,6 +9,8 @@ style of the template each time, which made a 200 KB artifact take seconds.
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import replace
 from typing import Any
 
 from docx import Document as DocxDocument
@@ -22,6 +24,7 @@ from markdown_it.token import Token
 from ba_assistant.artifacts.export import TYPE_LABELS, ExportSource, without_title
 
 MONOSPACE = "Consolas"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LIST_STYLES = {"bullet_list_open": "List Bullet", "ordered_list_open": "List Number"}
 
 
@@ -29,6 +32,13 @@ def to_docx(source: ExportSource, *, author: str) -> bytes:
     """A Word document from the markdown: real headings (navigable), real bulleted and
     numbered lists with nesting, real tables, bold and italic runs, code in a monospace font,
     links with their address, and the document's title and author set."""
+    source = replace(
+        source,
+        title=_xml_safe(source.title),
+        content=_xml_safe(source.content),
+        project=_xml_safe(source.project),
+    )
+    author = _xml_safe(author)
     document = DocxDocument()
     properties = document.core_properties
     properties.title = source.title
@@ -47,6 +57,11 @@ def to_docx(source: ExportSource, *, author: str) -> bytes:
     return buffer.getvalue()
 
 
+def _xml_safe(text: str) -> str:
+    """Without the control characters XML cannot hold (pasted from Excel or a PDF, often)."""
+    return _NOT_XML.sub("", text)
+
+
 def markdown_tokens(text: str) -> list[Token]:
     """The markdown as tokens: CommonMark with tables, raw HTML never interpreted."""
     return MarkdownIt("js-default").parse(text)
@@ -59,6 +74,7 @@ class _DocxWriter:
         self.lists: list[str] = []
         self.table: list[list[list[Token]]] | None = None
         self.quote = 0
+        self.numbering: int | None = None
 
     def render(self, tokens: list[Token]) -> None:
         index = 0
@@ -70,6 +86,8 @@ class _DocxWriter:
                 self._runs(self._paragraph(f"Heading {level}"), tokens[index + 1])
                 index += 2
             elif kind in _LIST_STYLES:
+                if kind == "ordered_list_open" and not self.lists:
+                    self.numbering = self._new_numbering(int(token.attrs.get("start", 1)))
                 self.lists.append(_LIST_STYLES[kind])
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 self.lists.pop()
@@ -97,7 +115,24 @@ class _DocxWriter:
         paragraph = self.document.add_paragraph()
         if style:
             paragraph._p.style = self._style_id(style)
+        if style == "List Number" and self.numbering is not None:
+            numbers = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+            numbers.get_or_add_ilvl().val = 0
+            numbers.get_or_add_numId().val = self.numbering
         return paragraph
+
+    def _new_numbering(self, start: int) -> int | None:
+        """Each top-level numbered list counts from its own start; in Word all paragraphs of
+        the "List Number" style would otherwise make one list running through the document."""
+        style = self.document.styles["List Number"].element
+        if style.pPr is None or style.pPr.numPr is None or style.pPr.numPr.numId is None:
+            return None
+        numbering = self.document.part.numbering_part.element
+        abstract = numbering.num_having_numId(style.pPr.numPr.numId.val).abstractNumId.val
+        definition = numbering.add_num(abstract)
+        definition.add_lvlOverride(ilvl=0).add_startOverride(max(0, min(start, 32767)))
+        number_id: int = definition.numId
+        return number_id
 
     def _style_id(self, name: str) -> str:
         if name not in self.style_ids:
@@ -141,6 +176,9 @@ class _DocxWriter:
             elif kind == "code_inline":
                 run = _add_run(paragraph, child.content)
                 run.font.name = MONOSPACE
+            elif kind == "image":
+                alt = "".join(c.content for c in child.children or [])
+                _add_run(paragraph, f"[image: {alt}]" if alt else "[image]").italic = True
             elif kind == "softbreak":
                 _add_run(paragraph, " ")
             elif kind == "hardbreak":
