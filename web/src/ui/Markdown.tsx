@@ -28,8 +28,14 @@ const components: Components = {
       <span className="image-link">{label}</span>
     );
   },
+  // Wide code and tables scroll sideways on a phone: focusable, so the keyboard can scroll them.
+  pre: ({ node: _node, ...rest }) => (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region needs keyboard access
+    <pre {...rest} tabIndex={0} />
+  ),
   table: ({ node: _node, ...rest }) => (
-    <div className="table-scroll">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region needs keyboard access
+    <div className="table-scroll" tabIndex={0}>
       <table {...rest} />
     </div>
   ),
