@@ -37,6 +37,9 @@ export default defineConfig({
         // The API is never answered from the cache: it is personal and changes.
         navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/readyz/, /^\/metrics/],
         cleanupOutdatedCaches: true,
+        // The first visit already works offline: the new worker takes over open pages at once.
+        clientsClaim: true,
+        skipWaiting: true,
       },
     }),
   ],

@@ -1,0 +1,53 @@
+"""Exporting an artifact from the browser: one download per format, named by the server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import sign_in
+from tests.web.pages import create_project, new_thread, send, wait_until_written
+
+# Menu item, file extension, and how the file starts.
+FORMATS = [
+    ("Markdown", ".md", b"#"),
+    ("PDF", ".pdf", b"%PDF"),
+    ("Word", ".docx", b"PK"),
+    ("Gherkin", ".feature", b"Feature:"),
+    ("CSV", ".csv", b""),
+]
+
+
+@pytest.fixture
+def export_route(web_app: FastAPI) -> None:
+    paths = {getattr(route, "path", "") for route in web_app.routes}
+    if "/api/artifacts/{artifact_id}/export" not in paths:
+        pytest.skip("this server has no artifact export route yet")
+
+
+@pytest.mark.usefixtures("export_route")
+class TestExport:
+    def test_every_format_downloads(self, page: Page, tmp_path: Path) -> None:
+        sign_in(page)
+        create_project(page, "Refunds")
+        new_thread(page)
+        send(page, "Write a user story for partial refunds")
+        wait_until_written(page)
+        page.get_by_role("link", name=re.compile("Open artifact")).first.click()
+        expect(page.get_by_role("button", name="Export")).to_be_visible()
+
+        for label, extension, start in FORMATS:
+            page.get_by_role("button", name="Export").click()
+            with page.expect_download() as info:
+                page.get_by_role("button", name=label, exact=True).click()
+            download = info.value
+            assert download.suggested_filename.endswith(extension), download.suggested_filename
+            saved = tmp_path / download.suggested_filename
+            download.save_as(saved)
+            content = saved.read_bytes()
+            assert content.lstrip(b"\xef\xbb\xbf").startswith(start), (label, content[:40])
+            assert len(content) > 20
