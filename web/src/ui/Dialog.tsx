@@ -1,4 +1,24 @@
-import { type ReactNode, useEffect, useId, useRef } from "react";
+import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef } from "react";
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Tab and Shift+Tab go round the dialog's controls (showModal alone lets focus reach the
+ * browser's own toolbar). */
+function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>) {
+  if (event.key !== "Tab") return;
+  const items = Array.from(event.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE));
+  if (!items.length) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
 
 type Props = {
   open: boolean;
@@ -8,8 +28,8 @@ type Props = {
 };
 
 /**
- * A modal built on <dialog>: showModal() makes the rest of the page inert (focus stays
- * inside) and Escape closes it; focus goes back to where it was.
+ * A modal built on <dialog>: showModal() makes the rest of the page inert, focus stays
+ * inside, Escape closes it, and focus goes back to where it was.
  */
 export function Dialog({ open, title, onClose, children }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -34,6 +54,7 @@ export function Dialog({ open, title, onClose, children }: Props) {
       ref={ref}
       aria-labelledby={titleId}
       className="dialog"
+      onKeyDown={keepFocusInside}
       onCancel={(event) => {
         event.preventDefault();
         onClose();
