@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.agent.conftest import claude_settings
 from tests.conftest import make_app
-from tests.fakes.llm_servers import FakeAnthropic, Reply, text, tool
+from tests.fakes.llm_servers import FakeAnthropic, HttpError, Reply, text, tool
 from tests.web.conftest import sign_in
 from tests.web.pages import (
     create_project,
@@ -71,3 +71,32 @@ class TestClaudeReply:
         final = len(reply.inner_text())
         assert len({n for n in lengths if 0 < n < final}) >= 5, lengths
         assert reply.inner_text().count("who may approve a refund") == 3
+
+    def test_stop_keeps_the_words_so_far(self, page: Page, claude: FakeAnthropic) -> None:
+        sign_in(page)
+        create_project(page, "Refunds")
+        new_thread(page)
+        claude.enqueue(Reply(text(ANSWER * 4, chunks_per_second=10)))
+        send(page, "Tell me about refunds")
+        reply = last_reply(page)
+        expect(reply).to_contain_text("30 days")
+        page.get_by_role("button", name="Stop").click()
+        expect(reply).to_contain_text("Stopped")
+        expect(page.get_by_role("button", name="Stop")).to_be_hidden()
+        kept = reply.inner_text()
+        assert "The policy gives customers" in kept
+        page.reload()
+        expect(last_reply(page)).to_contain_text("The policy gives customers")
+        expect(last_reply(page)).to_contain_text("Stopped")
+
+    def test_a_failed_reply_can_be_retried(self, page: Page, claude: FakeAnthropic) -> None:
+        sign_in(page)
+        create_project(page, "Refunds")
+        new_thread(page)
+        claude.enqueue(HttpError(500), HttpError(500), HttpError(500))
+        send(page, "Are you there?")
+        reply = last_reply(page)
+        expect(reply).to_contain_text("The AI service failed to answer", timeout=30_000)
+        claude.enqueue(Reply(text("Yes, here now.")))
+        reply.get_by_role("button", name="Retry").click()
+        expect(last_reply(page)).to_contain_text("Yes, here now.", timeout=30_000)
