@@ -126,6 +126,25 @@ describe("the conversation", () => {
     expect(messages[1].parts.map((p) => p.type)).toEqual(["text", "artifact"]);
   });
 
+  it("keeps what was sent meanwhile when a reload's snapshot is older", () => {
+    let messages = threadReducer([], { type: "queued", id: "local-1", content: "Quick" });
+    messages = threadReducer(messages, {
+      type: "sent",
+      localId: "local-1",
+      messageId: "m2",
+      replyId: "r2",
+      content: "Quick",
+    });
+    messages = threadReducer(messages, { type: "loaded", messages: [stored({})] });
+    expect(messages.map((m) => m.id)).toEqual(["m1", "m2", "r2"]);
+    messages = threadReducer(messages, {
+      type: "loaded",
+      messages: [stored({}), stored({ id: "m2", content: "Quick" })],
+    });
+    expect(messages.map((m) => m.id)).toEqual(["m1", "m2", "r2"]);
+    expect(messages.filter((m) => m.id === "m2")).toHaveLength(1);
+  });
+
   it("puts a failed send back in the queue when the server could not be reached", () => {
     let messages = threadReducer([], { type: "queued", id: "local-1", content: "x" });
     messages = threadReducer(messages, {

@@ -33,6 +33,8 @@ export type ChatMessage = {
   /** For a reply: the analyst's message it answers (the stream's key, and what Retry resends). */
   replyTo?: string | null;
   error?: string;
+  /** Sent from this page: kept when a reload's snapshot was taken before it existed. */
+  local?: boolean;
 };
 
 export type StreamEvent = { id: number; event: string; data: Record<string, unknown> };
@@ -153,21 +155,25 @@ function userMessage(id: string, content: string, status: MessageStatus): ChatMe
 export function threadReducer(messages: ChatMessage[], action: ThreadAction): ChatMessage[] {
   switch (action.type) {
     case "loaded": {
-      const local = messages.filter((m) => m.status === "queued" || m.status === "sending");
-      return [...action.messages.map(fromApi), ...local];
+      const stored = new Set(action.messages.map((m) => m.id));
+      const newer = messages.filter(
+        (m) => !stored.has(m.id) && (m.local || m.status === "queued" || m.status === "sending"),
+      );
+      return [...action.messages.map(fromApi), ...newer];
     }
     case "queued":
       return [...messages, userMessage(action.id, action.content, "queued")];
     case "sending":
       return messages.map((m) => (m.id === action.id ? { ...m, status: "sending" } : m));
     case "sent": {
-      const sent = userMessage(action.messageId, action.content, "complete");
+      const sent = { ...userMessage(action.messageId, action.content, "complete"), local: true };
       const reply: ChatMessage = {
         id: action.replyId,
         role: "assistant",
         status: "streaming",
         parts: [],
         replyTo: action.messageId,
+        local: true,
       };
       const at = messages.findIndex((m) => m.id === action.localId);
       if (at < 0) return [...messages, sent, reply];
