@@ -45,7 +45,7 @@ export async function providerUrl(provider: string): Promise<string> {
   const body = await data(
     api.POST("/api/auth/oauth/{provider}", {
       params: { path: { provider } },
-      body: { redirect_uri: `${window.location.origin}/sign-in` },
+      body: { redirect_uri: "/sign-in" },
     }),
   );
   return body.auth_url;
