@@ -1,9 +1,11 @@
-"""Projects with the keyboard: dialogs keep focus, Escape closes them, deleting asks first;
-and a signed-out visitor comes back to the page they asked for."""
+"""Projects and the account: dialogs keep focus and close on Escape, deleting asks first, a
+refused upload says why beside the file, a signed-out visitor comes back to the page they
+asked for, and deleting the account leaves nothing behind."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -59,3 +61,31 @@ class TestProjects:
         page.get_by_role("button", name="Continue as local user").click()
         expect(page).to_have_url(project_url)
         expect(page.get_by_role("heading", name="Warehouse returns", level=1)).to_be_visible()
+
+    def test_a_file_the_server_refuses_says_why_beside_it(self, page: Page, tmp_path: Path) -> None:
+        notes = tmp_path / "notes.md"
+        notes.write_text("Meeting notes: refunds need approval above 100 euros.\n")
+        tool = tmp_path / "installer.exe"
+        tool.write_bytes(b"MZ" + bytes(64))
+        sign_in(page)
+        create_project(page, "Uploads")
+        page.locator("input[type=file]").set_input_files([str(notes), str(tool)])
+        uploads = page.get_by_role("list", name="Uploads")
+        expect(uploads.get_by_role("listitem").filter(has_text="notes.md")).to_contain_text(
+            "Uploaded"
+        )
+        refused = uploads.get_by_role("listitem").filter(has_text="installer.exe")
+        expect(refused).to_contain_text("Failed")
+        expect(refused.get_by_role("alert")).not_to_be_empty()
+        expect(page.get_by_role("list", name="Documents")).not_to_contain_text("installer.exe")
+
+    def test_deleting_the_account_removes_everything(self, page: Page) -> None:
+        sign_in(page)
+        create_project(page, "Short-lived")
+        page.get_by_role("button", name="Account").click()
+        page.get_by_role("button", name="Delete account").click()
+        confirm = page.get_by_role("dialog", name="Delete your account?")
+        confirm.get_by_role("button", name="Delete account").click()
+        expect(page.get_by_role("button", name="Continue as local user")).to_be_visible()
+        sign_in(page)  # the same local user, created afresh
+        expect(page.get_by_text("No projects yet")).to_be_visible()
