@@ -15,6 +15,13 @@ export function ThreadPage({ threadId }: { threadId: string }) {
     (m) => m.role === "assistant" && m.status === "streaming",
   );
   const title = thread.data?.title || "New thread";
+  const last = conversation.messages.at(-1);
+  // The log itself is not live (every word would be read out); this says when a reply is done.
+  const announcement = writing
+    ? "The assistant is writing a reply."
+    : last?.role === "assistant" && last.status === "complete"
+      ? "The reply is complete."
+      : "";
 
   return (
     <main id="main" className="page thread-page">
@@ -50,6 +57,9 @@ export function ThreadPage({ threadId }: { threadId: string }) {
           ask, searches this project's documents, and writes user stories when you ask.
         </p>
       ) : null}
+      <p className="visually-hidden" role="status">
+        {announcement}
+      </p>
       <MessageList messages={conversation.messages} onRetry={conversation.retry} />
       <Composer
         online={online}
