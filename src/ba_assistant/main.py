@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -236,13 +238,39 @@ def _mount_web(app: FastAPI) -> None:
 
         return
 
-    app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False))
+    app.mount("/assets", _HashedAssets(directory=WEB_DIST / "assets", check_dir=False))
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.get("/{path:web_path}", include_in_schema=False)
     def web(path: str) -> FileResponse:
-        if path.startswith("api/"):
-            raise StarletteHTTPException(404)
         candidate = (WEB_DIST / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(WEB_DIST):
-            return FileResponse(candidate)
+            # Files with fixed names (the service worker, its manifest, icons) are revalidated
+            # so that a new release reaches installed apps.
+            return FileResponse(candidate, headers={"Cache-Control": "no-cache"})
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+class _WebPath(Convertor[str]):
+    """Any path outside /api/: API routes added after this one (or unknown ones) are never
+    answered with the web app's page."""
+
+    regex = "(?!api/).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("web_path", _WebPath())
+
+
+class _HashedAssets(StaticFiles):
+    """The build's assets carry a content hash in their names: cache them for good."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response

@@ -1,0 +1,75 @@
+import { useEffect, useId, useRef, useState } from "react";
+import { errorMessage } from "../../api/errors";
+import { EXPORT_FORMATS, type ExportFormat, exportArtifact } from "./queries";
+
+/** "Export" with Markdown, PDF, Word, Gherkin and CSV. */
+export function ExportMenu({ artifactId }: { artifactId: string }) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState<ExportFormat | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const menuId = useId();
+  const root = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: Event) => {
+      if (event instanceof KeyboardEvent) {
+        if (event.key !== "Escape") return;
+        button.current?.focus();
+      } else if (root.current?.contains(event.target as Node)) {
+        return;
+      }
+      setOpen(false);
+    };
+    document.addEventListener("keydown", close);
+    document.addEventListener("pointerdown", close);
+    return () => {
+      document.removeEventListener("keydown", close);
+      document.removeEventListener("pointerdown", close);
+    };
+  }, [open]);
+
+  async function download(format: ExportFormat) {
+    setBusy(format);
+    setError(null);
+    try {
+      await exportArtifact(artifactId, format);
+      setOpen(false);
+    } catch (reason) {
+      setError(`${errorMessage(reason)} Try again, or pick another format.`);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div className="menu-anchor" ref={root}>
+      <button
+        ref={button}
+        type="button"
+        aria-expanded={open}
+        aria-controls={menuId}
+        onClick={() => setOpen((value) => !value)}
+      >
+        Export
+      </button>
+      {open ? (
+        <ul id={menuId} className="popup-menu" aria-label="Export formats">
+          {EXPORT_FORMATS.map(({ format, label }) => (
+            <li key={format}>
+              <button type="button" disabled={busy !== null} onClick={() => download(format)}>
+                {busy === format ? `${label}…` : label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,122 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState } from "react";
+import { useNavigate } from "react-router";
+import { errorMessage } from "../../api/errors";
+import { ConfirmDialog } from "../../ui/Dialog";
+import { deleteAccount, signOut, usageQuery } from "./queries";
+import { useUser } from "./useSession";
+
+const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" });
+const count = new Intl.NumberFormat();
+
+function Usage() {
+  const usage = useQuery(usageQuery());
+  if (usage.isPending) return <p>Loading usage…</p>;
+  if (usage.isError) return <p className="error">Usage is unavailable right now.</p>;
+  const { today, month, daily_token_limit: limit } = usage.data;
+  return (
+    <dl className="usage">
+      <dt>Today</dt>
+      <dd>
+        {count.format(today.tokens)} tokens · {money.format(today.cost_usd)}
+        {limit ? ` (of ${count.format(limit)} a day)` : ""}
+      </dd>
+      <dt>This month</dt>
+      <dd>
+        {count.format(month.tokens)} tokens · {money.format(month.cost_usd)}
+      </dd>
+    </dl>
+  );
+}
+
+/** The account button: usage, sign out, delete account. */
+export function AccountMenu() {
+  const user = useUser();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const menuId = useId();
+  const root = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: Event) => {
+      if (event instanceof KeyboardEvent) {
+        if (event.key !== "Escape") return;
+        button.current?.focus();
+      } else if (root.current?.contains(event.target as Node)) {
+        return;
+      }
+      setOpen(false);
+    };
+    document.addEventListener("keydown", close);
+    document.addEventListener("pointerdown", close);
+    return () => {
+      document.removeEventListener("keydown", close);
+      document.removeEventListener("pointerdown", close);
+    };
+  }, [open]);
+
+  async function leave(action: () => Promise<void>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      queryClient.clear();
+      navigate("/sign-in", { replace: true });
+    } catch (reason) {
+      setError(errorMessage(reason));
+      setBusy(false);
+    }
+  }
+
+  const initial = (user?.name || user?.email || "?").slice(0, 1).toUpperCase();
+  return (
+    <div className="account" ref={root}>
+      <button
+        ref={button}
+        type="button"
+        className="account-button"
+        aria-expanded={open}
+        aria-controls={menuId}
+        aria-label="Account"
+        onClick={() => setOpen((value) => !value)}
+      >
+        <span aria-hidden="true">{initial}</span>
+      </button>
+      {open ? (
+        <section id={menuId} className="account-menu" aria-label="Account">
+          <p className="account-name">
+            <strong>{user?.name || "Signed in"}</strong>
+            <br />
+            <span>{user?.email}</span>
+          </p>
+          <h2>AI usage</h2>
+          <Usage />
+          <div className="account-actions">
+            <button type="button" onClick={() => leave(signOut)} disabled={busy}>
+              Sign out
+            </button>
+            <button type="button" className="danger-link" onClick={() => setConfirming(true)}>
+              Delete account
+            </button>
+          </div>
+        </section>
+      ) : null}
+      <ConfirmDialog
+        open={confirming}
+        title="Delete your account?"
+        message="This deletes your account and every project, document, thread and artifact in it. It cannot be undone."
+        confirmLabel="Delete account"
+        busy={busy}
+        error={error}
+        onConfirm={() => leave(deleteAccount)}
+        onClose={() => setConfirming(false)}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
+import { authFetch } from "../../api/authFetch";
+import { ApiError, errorMessage } from "../../api/errors";
+import { useOnline } from "../../ui/useOnline";
+import { type ChatMessage, textOf, threadReducer } from "./messageState";
+import { dequeue, enqueue, readQueue } from "./offlineQueue";
+import { cancelReply, loadMessages, sendMessage, streamUrl } from "./queries";
+import { followReply } from "./sse";
+
+export type Connection = "live" | "reconnecting";
+
+/**
+ * The conversation of one thread: the stored messages, the replies being written (followed
+ * over SSE), and what the analyst sends, queued while offline.
+ */
+export function useConversation(threadId: string) {
+  const queryClient = useQueryClient();
+  const online = useOnline();
+  const [messages, dispatch] = useReducer(threadReducer, []);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [connection, setConnection] = useState<Connection>("live");
+  const followers = useRef(new Map<string, AbortController>());
+  const flushing = useRef(false);
+
+  const stopFollowing = useCallback(() => {
+    for (const controller of followers.current.values()) controller.abort();
+    followers.current.clear();
+  }, []);
+
+  const reload = useCallback(async () => {
+    try {
+      const stored = await loadMessages(threadId);
+      stopFollowing(); // the followers start afresh on the reloaded messages
+      dispatch({ type: "loaded", messages: stored });
+      setLoadError(null);
+      setLoaded(true);
+    } catch (reason) {
+      setLoadError(errorMessage(reason));
+    }
+  }, [threadId, stopFollowing]);
+
+  useEffect(() => {
+    for (const item of readQueue(threadId)) {
+      dispatch({ type: "queued", id: item.id, content: item.content });
+    }
+    reload();
+    return stopFollowing;
+  }, [threadId, reload, stopFollowing]);
+
+  // Follow every reply still being written.
+  useEffect(() => {
+    for (const message of messages) {
+      if (message.role !== "assistant" || message.status !== "streaming") continue;
+      if (followers.current.has(message.id)) continue;
+      const controller = new AbortController();
+      followers.current.set(message.id, controller);
+      const replyId = message.id;
+      followReply({
+        url: streamUrl(threadId, replyId),
+        signal: controller.signal,
+        fetch: authFetch,
+        onEvent: (event) => dispatch({ type: "event", replyId, event }),
+        onStatus: setConnection,
+      }).then((outcome) => {
+        if (followers.current.get(replyId) !== controller) return;
+        followers.current.delete(replyId);
+        setConnection("live");
+        if (outcome === "gave-up") reload(); // the stream failed repeatedly: read what is stored
+        if (outcome === "finished") {
+          queryClient.invalidateQueries({ queryKey: ["threads", threadId] });
+          queryClient.invalidateQueries({ queryKey: ["me", "usage"] });
+        }
+      });
+    }
+  }, [messages, threadId, reload, queryClient]);
+
+  const deliver = useCallback(
+    async (localId: string, content: string) => {
+      dispatch({ type: "sending", id: localId });
+      try {
+        const sent = await sendMessage(threadId, content);
+        dequeue(threadId, localId);
+        dispatch({
+          type: "sent",
+          localId,
+          messageId: sent.message_id,
+          replyId: sent.reply_id,
+          content,
+        });
+      } catch (reason) {
+        const unreachable = !(reason instanceof ApiError);
+        if (!unreachable) dequeue(threadId, localId);
+        dispatch({
+          type: "send-failed",
+          localId,
+          error: unreachable ? "Waiting for the connection" : errorMessage(reason),
+          queue: unreachable,
+        });
+      }
+    },
+    [threadId],
+  );
+
+  const send = useCallback(
+    (content: string) => {
+      const id = `local-${crypto.randomUUID()}`;
+      enqueue(threadId, { id, content });
+      dispatch({ type: "queued", id, content });
+      if (navigator.onLine) deliver(id, content);
+    },
+    [threadId, deliver],
+  );
+
+  // Back online: send what was queued, in order.
+  useEffect(() => {
+    if (!online || !loaded || flushing.current) return;
+    const waiting = messages.filter((m) => m.status === "queued");
+    if (!waiting.length) return;
+    flushing.current = true;
+    (async () => {
+      for (const message of waiting) await deliver(message.id, textOf(message));
+    })().finally(() => {
+      flushing.current = false;
+    });
+  }, [online, loaded, messages, deliver]);
+
+  const stop = useCallback(
+    async (reply: ChatMessage) => {
+      if (!reply.replyTo) return;
+      const answer = await cancelReply(threadId, reply.replyTo).catch(() => null);
+      if (answer)
+        dispatch({ type: "status", replyId: reply.id, status: answer.status as "cancelled" });
+    },
+    [threadId],
+  );
+
+  const retry = useCallback(
+    (reply: ChatMessage) => {
+      const asked = messages.find((m) => m.id === reply.replyTo);
+      if (asked) send(textOf(asked));
+    },
+    [messages, send],
+  );
+
+  return { messages, loaded, loadError, connection, send, stop, retry, reload };
+}

@@ -1,0 +1,3 @@
+import { ProjectsPage } from "../features/projects/ProjectsPage";
+
+export const Component = ProjectsPage;
