@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import sign_in
@@ -23,14 +21,6 @@ FORMATS = [
 ]
 
 
-@pytest.fixture
-def export_route(web_app: FastAPI) -> None:
-    paths = {getattr(route, "path", "") for route in web_app.routes}
-    if "/api/artifacts/{artifact_id}/export" not in paths:
-        pytest.skip("this server has no artifact export route yet")
-
-
-@pytest.mark.usefixtures("export_route")
 class TestExport:
     def test_every_format_downloads(self, page: Page, tmp_path: Path) -> None:
         sign_in(page)

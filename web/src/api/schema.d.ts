@@ -460,6 +460,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/artifacts/{artifact_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an artifact as Markdown, PDF, Word, Gherkin or CSV
+         * @description `feature` turns each Given/When/Then scenario into a `Scenario:`; `csv` has one row per
+         *     user story, for Jira's and Azure DevOps' CSV import. Both answer 422 when the artifact
+         *     has none. The file name is the artifact's title.
+         */
+        get: operations["artifacts-export_artifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/threads/{thread_id}/artifacts": {
         parameters: {
             query?: never;
@@ -2214,6 +2236,51 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    "artifacts-export_artifact": {
+        parameters: {
+            query: {
+                /** @description markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps) */
+                format: string;
+                /** @description An earlier version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                artifact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": string;
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "text/plain": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Unknown format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Nothing in the artifact fits this format (Gherkin, CSV) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
