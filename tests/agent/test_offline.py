@@ -150,6 +150,14 @@ class TestAConversationAboutRefunds:
             ]
         )
         assert [(a["type"], a["title"]) for a in reply["artifacts"]] == [("user_story", title)]
+        # The stored reply keeps its tool activity, for a page opened after it was written.
+        assert [(c["tool"], c["status"]) for c in reply["tool_calls"]] == [
+            ("DocumentSearch", "complete"),
+            ("ArtifactGenerator", "complete"),
+        ]
+        assert reply["tool_calls"][0]["input"]["query"]
+        assert reply["tool_calls"][0]["result_preview"] == "Found 1 passage in 1 document"
+        assert reply["tool_calls"][1]["input"]["title"] == title
         with app.state.db.session(write=False) as session:
             story = session.scalars(select(Artifact)).one().content
         assert story.startswith(f"# {title}\n\n## Story 1: Customer\n\n")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field, field_validator
 
 from ba_assistant.schemas import ReadModel, UTCDatetime
@@ -61,6 +63,13 @@ class ArtifactRef(ReadModel):
     title: str
 
 
+class ToolCallRef(BaseModel):
+    tool: str = Field(description="DocumentSearch | ArtifactGenerator | ThreadSummarizer")
+    input: dict[str, Any] = Field(description="What the AI asked the tool for")
+    status: str = Field(description="executing | complete | error")
+    result_preview: str | None = Field(description="What the tool found, in short")
+
+
 class MessageRead(ReadModel):
     id: str
     thread_id: str
@@ -71,6 +80,9 @@ class MessageRead(ReadModel):
     model: str | None
     token_count: int | None
     artifacts: list[ArtifactRef]
+    tool_calls: list[ToolCallRef] = Field(
+        default_factory=list, description="For a reply: the tools it used, in order"
+    )
     created_at: UTCDatetime
 
 

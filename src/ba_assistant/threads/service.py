@@ -17,6 +17,7 @@ from ba_assistant.threads.schemas import (
     ThreadCreate,
     ThreadRead,
     ThreadUpdate,
+    ToolCallRef,
 )
 
 
@@ -183,6 +184,23 @@ def list_messages(
         ).all()
         for message_id, artifact_id, type_, title in rows:
             artifacts[message_id].append(ArtifactRef(id=artifact_id, type=type_, title=title))
+    tools: dict[str, list[ToolCallRef]] = defaultdict(list)
+    replies = [m.id for m in messages if m.role == "assistant"]
+    if replies:
+        calls = session.scalars(
+            select(ToolCall)
+            .where(ToolCall.message_id.in_(replies))
+            .order_by(ToolCall.created_at, ToolCall.id)
+        ).all()
+        for call in calls:
+            tools[call.message_id].append(
+                ToolCallRef(
+                    tool=call.tool_name,
+                    input=_json_object(call.input_json),
+                    status=call.status,
+                    result_preview=call.result_preview,
+                )
+            )
     return [
         MessageRead(
             id=m.id,
@@ -194,6 +212,7 @@ def list_messages(
             model=m.model,
             token_count=m.token_count,
             artifacts=artifacts.get(m.id, []),
+            tool_calls=tools.get(m.id, []),
             created_at=m.created_at,
         )
         for m in messages
@@ -257,3 +276,8 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return {}
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    found = _json(text)
+    return found if isinstance(found, dict) else {}

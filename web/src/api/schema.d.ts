@@ -845,6 +845,11 @@ export interface components {
             token_count: number | null;
             /** Artifacts */
             artifacts: components["schemas"]["ArtifactRef"][];
+            /**
+             * Tool Calls
+             * @description For a reply: the tools it used, in order
+             */
+            tool_calls?: components["schemas"]["ToolCallRef"][];
             /** Created At */
             created_at: string;
         };
@@ -1104,6 +1109,31 @@ export interface components {
              */
             refresh_token: string;
             user: components["schemas"]["UserRead"];
+        };
+        /** ToolCallRef */
+        ToolCallRef: {
+            /**
+             * Tool
+             * @description DocumentSearch | ArtifactGenerator | ThreadSummarizer
+             */
+            tool: string;
+            /**
+             * Input
+             * @description What the AI asked the tool for
+             */
+            input: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @description executing | complete | error
+             */
+            status: string;
+            /**
+             * Result Preview
+             * @description What the tool found, in short
+             */
+            result_preview: string | null;
         };
         /** UsagePeriod */
         UsagePeriod: {

@@ -64,6 +64,38 @@ describe("a reply built from its events", () => {
     ]);
   });
 
+  it("looks the same when read back from the server after a reload", () => {
+    const streamed = play(reply(), [
+      ev("start", { message_id: "r1" }),
+      ev("tool_call", { tool: "DocumentSearch", status: "executing", input: { query: "refund" } }),
+      ev("tool_result", { tool: "DocumentSearch", result_preview: "Found 3 passages" }),
+      ev("chunk", { content: "The refund window is 30 days." }),
+      ev("artifact", { artifact_id: "a1", type: "user_story", title: "Refunds" }),
+      ev("complete", { status: "complete" }),
+    ]);
+    const [reloaded] = threadReducer([], {
+      type: "loaded",
+      messages: [
+        stored({
+          id: "r1",
+          role: "assistant",
+          content: "The refund window is 30 days.",
+          reply_to: "m1",
+          artifacts: [{ id: "a1", type: "user_story", title: "Refunds" }],
+          tool_calls: [
+            {
+              tool: "DocumentSearch",
+              input: { query: "refund" },
+              status: "complete",
+              result_preview: "Found 3 passages",
+            },
+          ],
+        }),
+      ],
+    });
+    expect(reloaded.parts).toEqual(streamed.parts);
+  });
+
   it("starts afresh on start, so a replayed stream does not double the text", () => {
     const first = play(reply(), [ev("start"), ev("chunk", { content: "Hello " })]);
     const replayed = play(first, [

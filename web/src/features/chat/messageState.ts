@@ -40,7 +40,14 @@ export type ChatMessage = {
 export type StreamEvent = { id: number; event: string; data: Record<string, unknown> };
 
 export function fromApi(message: Schemas["MessageRead"]): ChatMessage {
-  const parts: Part[] = [];
+  // The tools a reply used come first, as they did while it was being written.
+  const parts: Part[] = (message.tool_calls ?? []).map((call) => ({
+    type: "tool",
+    tool: call.tool,
+    input: call.input,
+    status: call.status === "executing" ? "running" : "done",
+    preview: call.result_preview ?? undefined,
+  }));
   if (message.content) parts.push({ type: "text", text: message.content });
   for (const artifact of message.artifacts ?? []) {
     parts.push({ type: "artifact", id: artifact.id, kind: artifact.type, title: artifact.title });
