@@ -3,6 +3,12 @@ import { SignInPage } from "../features/auth/SignInPage";
 import { Layout } from "./Layout";
 import { RouteError } from "./RouteError";
 
+/** The screens that show markdown fetch its renderer beside their own code, not after it. */
+function withMarkdown<T>(route: Promise<T>): Promise<T> {
+  void import("../ui/Markdown");
+  return route;
+}
+
 /** Thin routes: each screen lives in its feature folder; heavy ones load on demand. */
 export const router = createBrowserRouter([
   { path: "/sign-in", element: <SignInPage /> },
@@ -13,8 +19,8 @@ export const router = createBrowserRouter([
       { index: true, element: <Navigate to="/projects" replace /> },
       { path: "projects", lazy: () => import("./projects") },
       { path: "projects/:projectId", lazy: () => import("./project") },
-      { path: "threads/:threadId", lazy: () => import("./thread") },
-      { path: "artifacts/:artifactId", lazy: () => import("./artifact") },
+      { path: "threads/:threadId", lazy: () => withMarkdown(import("./thread")) },
+      { path: "artifacts/:artifactId", lazy: () => withMarkdown(import("./artifact")) },
       { path: "*", element: <RouteError /> },
     ],
   },

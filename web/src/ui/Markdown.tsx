@@ -1,4 +1,4 @@
-import type { ComponentProps } from "react";
+import { type ComponentProps, memo } from "react";
 import ReactMarkdown, { type Components, defaultUrlTransform } from "react-markdown";
 import remarkGfm from "remark-gfm";
 
@@ -41,7 +41,8 @@ const components: Components = {
   ),
 };
 
-export default function Markdown({ children }: { children: string }) {
+/** Memoised: a message's markdown is parsed again only when its text changes. */
+export default memo(function Markdown({ children }: { children: string }) {
   const props: ComponentProps<typeof ReactMarkdown> = {
     remarkPlugins: [remarkGfm],
     skipHtml: true,
@@ -53,4 +54,4 @@ export default function Markdown({ children }: { children: string }) {
       <ReactMarkdown {...props}>{children}</ReactMarkdown>
     </div>
   );
-}
+});

@@ -1,14 +1,22 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQueries, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { errorMessage } from "../../api/errors";
 import { ArtifactsSection } from "../artifacts/ArtifactsSection";
+import { projectArtifactsQuery } from "../artifacts/queries";
+import { threadsQuery } from "../chat/queries";
 import { ThreadsSection } from "../chat/ThreadsSection";
 import { DocumentsSection } from "../documents/DocumentsSection";
+import { documentsQuery } from "../documents/queries";
 import { SearchPanel } from "../documents/SearchPanel";
 import { projectQuery } from "./queries";
 
 export function ProjectPage({ projectId }: { projectId: string }) {
   const project = useQuery(projectQuery(projectId));
+  // The sections appear together once their lists are in, so nothing jumps as each arrives.
+  const sections = useQueries({
+    queries: [threadsQuery(projectId), projectArtifactsQuery(projectId), documentsQuery(projectId)],
+  });
+  const ready = project.isSuccess && sections.every((query) => !query.isPending);
   if (project.isError) {
     return (
       <main id="main" className="page">
@@ -25,7 +33,12 @@ export function ProjectPage({ projectId }: { projectId: string }) {
       </Link>
       <h1>{project.data?.name ?? "Project"}</h1>
       {project.data?.description ? <p className="lead">{project.data.description}</p> : null}
-      <div className="project-grid">
+      {ready ? null : (
+        <p className="empty" role="status">
+          Loading the project…
+        </p>
+      )}
+      <div className="project-grid" hidden={!ready}>
         <div>
           <ThreadsSection projectId={projectId} />
           <ArtifactsSection projectId={projectId} />
