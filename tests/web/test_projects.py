@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import LiveServer
 from tests.web.conftest import serious_accessibility_violations, sign_in
 from tests.web.pages import create_project
 
@@ -89,3 +91,17 @@ class TestProjects:
         expect(page.get_by_role("button", name="Continue as local user")).to_be_visible()
         sign_in(page)  # the same local user, created afresh
         expect(page.get_by_text("No projects yet")).to_be_visible()
+
+
+class TestReturnAfterSignIn:
+    @pytest.mark.parametrize(
+        "next_page",
+        ["//evil.example/", "/%5Cevil.example/", "/%09/evil.example/", "https://evil.example/"],
+    )
+    def test_a_return_address_elsewhere_is_ignored(
+        self, page: Page, server: LiveServer, next_page: str
+    ) -> None:
+        page.goto(f"/sign-in?next={next_page}")
+        page.get_by_role("button", name="Continue as local user").click()
+        expect(page.get_by_role("heading", name="Projects", level=1)).to_be_visible()
+        assert page.url == f"{server.url}/projects"

@@ -3,6 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError } from "./api/errors";
+import { getAccessToken, subscribe } from "./api/session";
 import { router } from "./routes/router";
 import "./styles.css";
 
@@ -15,6 +16,12 @@ const queryClient = new QueryClient({
         failures < 2 && !(error instanceof ApiError && error.status < 500),
     },
   },
+});
+
+// Whenever a session ends (signed out here, or expired), nothing of it stays in memory for
+// the next person to see.
+subscribe(() => {
+  if (getAccessToken() === null) queryClient.clear();
 });
 
 const root = document.getElementById("root");

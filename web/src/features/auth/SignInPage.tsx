@@ -8,8 +8,14 @@ const RETURN_KEY = "ba.returnTo";
 const DEV_PROVIDER = "dev";
 
 function safeReturn(path: string | null): string {
-  // Only paths of this app: never another site.
-  return path?.startsWith("/") && !path.startsWith("//") ? path : "/projects";
+  // Only paths of this app: never another site. Browsers read a backslash or a tab after the
+  // first slash as a second slash ("//evil"), so backslashes and control characters are refused.
+  const unsafe = [...(path ?? "")].some((c) => c === "\\" || c.charCodeAt(0) < 0x20);
+  if (!path?.startsWith("/") || unsafe) return "/projects";
+  const target = new URL(path, window.location.origin);
+  return target.origin === window.location.origin && !path.startsWith("//")
+    ? target.pathname + target.search + target.hash
+    : "/projects";
 }
 
 function providerLabel(id: string, name: string): string {

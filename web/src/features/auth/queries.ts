@@ -2,6 +2,7 @@ import { queryOptions } from "@tanstack/react-query";
 import { api, data } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import { COOKIE_DELIVERY, clearSession, setSession, type User } from "../../api/session";
+import { clearQueues } from "../chat/offlineQueue";
 
 export const providersQuery = () =>
   queryOptions({
@@ -59,6 +60,7 @@ export async function signOut(): Promise<void> {
       credentials: "same-origin",
     });
   } finally {
+    clearQueues();
     clearSession();
   }
 }
@@ -66,5 +68,6 @@ export async function signOut(): Promise<void> {
 export async function deleteAccount(): Promise<void> {
   const { response, error } = await api.DELETE("/api/me");
   if (!response.ok) throw new ApiError(response.status, error as undefined);
+  clearQueues();
   clearSession();
 }

@@ -1,10 +1,22 @@
 /**
- * Messages written while offline, kept per thread in localStorage until they are sent, so a
- * closed tab or a reload does not lose them. (Message text only: never a token.)
+ * Messages written while offline, kept per person and thread in localStorage until they are
+ * sent, so a closed tab or a reload does not lose them. (Message text only: never a token.)
+ * Someone else signing in on the same device never sees them, and signing out or deleting
+ * the account removes them.
  */
+import { getUser } from "../../api/session";
+
 export type Queued = { id: string; content: string };
 
-const key = (threadId: string) => `ba.queue.${threadId}`;
+const PREFIX = "ba.queue.";
+const key = (threadId: string) => `${PREFIX}${getUser()?.id ?? "unknown"}.${threadId}`;
+
+/** Everything queued on this device, whoever wrote it: at sign-out and account deletion. */
+export function clearQueues(): void {
+  for (const name of Object.keys(localStorage)) {
+    if (name.startsWith(PREFIX)) localStorage.removeItem(name);
+  }
+}
 
 export function readQueue(threadId: string): Queued[] {
   try {

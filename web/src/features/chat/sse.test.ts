@@ -103,10 +103,29 @@ describe("followReply", () => {
     expect(run.asked.map((a) => a.lastEventId)).toEqual([null, null, "1", "1"]);
   });
 
-  it("stops when the server says the client already has everything (204)", async () => {
-    const run = follow([{ body: [event(1, "start", {})] }, { status: 204 }]);
+  it("stops when the server says a client that saw the end has everything (204)", async () => {
+    const run = follow([
+      { body: [event(1, "start", {}), event(2, "complete", {})] },
+      { status: 204 },
+    ]);
     expect(await run.done).toBe("finished");
+  });
+
+  it("reads what is stored when a 204 comes before this client saw the end", async () => {
+    // The server's replay of a finished reply numbers its events afresh: a client that
+    // followed the live stream may hold a later id than the replay has.
+    const run = follow([{ body: [event(1, "start", {})] }, { status: 204 }]);
+    expect(await run.done).toBe("gave-up");
     expect(run.asked.map((a) => a.lastEventId)).toEqual([null, "1"]);
+  });
+
+  it("waits and tries again when the server is busy (429)", async () => {
+    const run = follow([
+      { status: 429 },
+      { body: [event(1, "start", {}), event(2, "complete", {})] },
+    ]);
+    expect(await run.done).toBe("finished");
+    expect(run.waits).toEqual([1000]);
   });
 
   it("gives up at once on a refusal such as 404", async () => {

@@ -46,6 +46,7 @@ export async function followReply(options: FollowOptions): Promise<FollowOutcome
   const sleep = options.sleep ?? pause;
   let lastId: number | null = null;
   let failures = 0;
+  let sawFinal = false;
 
   while (!signal.aborted) {
     let finished = false;
@@ -53,7 +54,11 @@ export async function followReply(options: FollowOptions): Promise<FollowOutcome
       const headers: Record<string, string> = { Accept: "text/event-stream" };
       if (lastId !== null) headers["Last-Event-ID"] = String(lastId);
       const response = await send(new Request(url, { headers, signal }));
-      if (response.status === 204) return "finished"; // nothing after Last-Event-ID
+      // Nothing after Last-Event-ID. Without the final event this client may have missed the
+      // end (the server's replay of a finished reply numbers its events afresh): reload.
+      if (response.status === 204) return sawFinal ? "finished" : "gave-up";
+      // Busy or timed out: like a dropped connection, try again after the next delay.
+      if (response.status === 408 || response.status === 429) throw new Error("stream busy");
       if (response.status >= 400 && response.status < 500) throw new Refused();
       if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
       options.onStatus?.("live");
@@ -64,7 +69,10 @@ export async function followReply(options: FollowOptions): Promise<FollowOutcome
           failures = 0;
           const event = message.event ?? "message";
           onEvent({ id, event, data: JSON.parse(message.data) });
-          if (FINAL.has(event)) finished = true;
+          if (FINAL.has(event)) {
+            finished = true;
+            sawFinal = true;
+          }
         },
       });
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

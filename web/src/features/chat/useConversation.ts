@@ -14,6 +14,9 @@ export type Connection = "live" | "reconnecting";
  * The conversation of one thread: the stored messages, the replies being written (followed
  * over SSE), and what the analyst sends, queued while offline.
  */
+/** Statuses after which sending the same message again cannot succeed. */
+const REFUSED = new Set([400, 403, 404, 413, 422]);
+
 export function useConversation(threadId: string) {
   const queryClient = useQueryClient();
   const online = useOnline();
@@ -23,6 +26,7 @@ export function useConversation(threadId: string) {
   const [connection, setConnection] = useState<Connection>("live");
   const followers = useRef(new Map<string, AbortController>());
   const flushing = useRef(false);
+  const restored = useRef(false);
 
   const stopFollowing = useCallback(() => {
     for (const controller of followers.current.values()) controller.abort();
@@ -34,6 +38,13 @@ export function useConversation(threadId: string) {
       const stored = await loadMessages(threadId);
       stopFollowing(); // the followers start afresh on the reloaded messages
       dispatch({ type: "loaded", messages: stored });
+      if (!restored.current) {
+        // What was written here offline shows once the thread is known to be this person's.
+        restored.current = true;
+        for (const item of readQueue(threadId)) {
+          dispatch({ type: "queued", id: item.id, content: item.content });
+        }
+      }
       setLoadError(null);
       setLoaded(true);
     } catch (reason) {
@@ -42,12 +53,9 @@ export function useConversation(threadId: string) {
   }, [threadId, stopFollowing]);
 
   useEffect(() => {
-    for (const item of readQueue(threadId)) {
-      dispatch({ type: "queued", id: item.id, content: item.content });
-    }
     reload();
     return stopFollowing;
-  }, [threadId, reload, stopFollowing]);
+  }, [reload, stopFollowing]);
 
   // Follow every reply still being written.
   useEffect(() => {
@@ -91,11 +99,18 @@ export function useConversation(threadId: string) {
         });
       } catch (reason) {
         const unreachable = !(reason instanceof ApiError);
-        if (!unreachable) dequeue(threadId, localId);
+        // Refused for good (invalid, too long, the thread gone): it leaves the queue. Anything
+        // else (signed out meanwhile, busy, a server error) stays to be sent on the next visit.
+        const refused = reason instanceof ApiError && REFUSED.has(reason.status);
+        if (refused) dequeue(threadId, localId);
         dispatch({
           type: "send-failed",
           localId,
-          error: unreachable ? "Waiting for the connection" : errorMessage(reason),
+          error: unreachable
+            ? "Waiting for the connection"
+            : refused
+              ? errorMessage(reason)
+              : `${errorMessage(reason)} It is kept on this device and sent when you come back to this thread.`,
           queue: unreachable,
         });
       }
