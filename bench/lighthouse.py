@@ -7,8 +7,9 @@ Starts the server on a free loopback port with a temporary database, runs the `l
 npm package (bench/lighthouse/, installed on first use) against Debian's Chromium
 (`CHROME_PATH`, default `chromium` on PATH) for the sign-in page and, signed in
 as a returning analyst (a refresh cookie, as the browser keeps it), for the projects, a
-project and a thread with a drafted story. It prints performance and accessibility scores with the main timings. The initial JavaScript is what index.html loads
-before any route: the entry script and its module preloads, gzipped. Budget: 200 KB;
+project and a thread with a drafted story. It prints performance and accessibility scores
+with the main timings. The initial JavaScript is what index.html loads before any route:
+the entry script and its module preloads, gzipped. Budget: 200 KB;
 Lighthouse mobile performance >= 90, accessibility >= 95. Results as JSON in bench/results/.
 """
 

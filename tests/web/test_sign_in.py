@@ -71,6 +71,13 @@ class TestProviderSignIn:
         page.goto(
             "/sign-in#error=access_denied&error_description=Sign-in+with+Acme+SSO+was+cancelled"
         )
-        expect(page.get_by_role("alert")).to_contain_text("Sign-in with Acme SSO was cancelled")
+        expect(page.get_by_role("alert")).to_contain_text("Sign-in was cancelled")
+        expect(page.get_by_role("button", name="Sign in with Acme SSO")).to_be_enabled()
+
+    def test_text_in_a_link_to_the_sign_in_page_is_never_shown(self, page: Page) -> None:
+        # Anyone can link here: a made-up description must not speak with our voice.
+        page.goto("/sign-in#error=x&error_description=Your+account+is+locked,+call+0800+123")
+        expect(page.get_by_role("alert")).to_contain_text("Sign-in did not complete")
+        expect(page.get_by_text("call 0800")).to_have_count(0)
         expect(page.get_by_role("button", name="Sign in with Acme SSO")).to_be_enabled()
         assert "#" not in page.url

@@ -18,6 +18,20 @@ function safeReturn(path: string | null): string {
     : "/projects";
 }
 
+/**
+ * What to say when a sign-in came back refused, by the server's error code. The server's own
+ * description is not shown: anyone can link to this page with any text in it.
+ */
+const SIGN_IN_ERRORS: Record<string, string> = {
+  access_denied: "Sign-in was cancelled. Choose a way to sign in to try again.",
+  provider_unavailable:
+    "That sign-in service can't be reached right now. Try again in a moment, or use another way to sign in.",
+  provider_disabled: "That way of signing in was turned off. Choose another.",
+  expired_state: "The sign-in took longer than 10 minutes. Start again.",
+  invalid_state: "That sign-in link was already used or is unknown. Start again.",
+  default: "Sign-in did not complete. Try again, or choose another way to sign in.",
+};
+
 function providerLabel(id: string, name: string): string {
   return id === DEV_PROVIDER ? "Continue as local user" : `Sign in with ${name}`;
 }
@@ -38,7 +52,7 @@ export function SignInPage() {
     if (!code && !failure) return;
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
     if (failure) {
-      setError(fragment.get("error_description") ?? "Sign-in did not complete. Try again.");
+      setError(SIGN_IN_ERRORS[failure] ?? SIGN_IN_ERRORS.default);
       return;
     }
     if (code) {
