@@ -97,6 +97,8 @@ class TestRefreshByCookie:
         assert response.status_code == 200, response.text
         assert "refresh_token" not in response.json()
         assert me(client, response.json()) == 200
+        # A page opened afresh learns who is signed in from the same answer.
+        assert response.json()["user"]["email"] == "ann@example.com"
         second = refresh_cookie(client)
         assert second is not None and second != first
 

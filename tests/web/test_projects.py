@@ -81,12 +81,36 @@ class TestProjects:
         expect(refused.get_by_role("alert")).not_to_be_empty()
         expect(page.get_by_role("list", name="Documents")).not_to_contain_text("installer.exe")
 
+    def test_deleting_a_document_asks_first(self, page: Page, tmp_path: Path) -> None:
+        notes = tmp_path / "notes.md"
+        notes.write_text("Meeting notes: refunds need approval above 100 euros.\n")
+        sign_in(page)
+        create_project(page, "Tidy up")
+        page.locator("input[type=file]").set_input_files([str(notes)])
+        documents = page.get_by_role("list", name="Documents")
+        expect(documents).to_contain_text("notes.md")
+        page.get_by_role("button", name="Delete notes.md").click()
+        confirm = page.get_by_role("dialog", name="Delete “notes.md”?")
+        expect(confirm).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(confirm).to_be_hidden()
+        expect(documents).to_contain_text("notes.md")  # Escape deletes nothing
+        page.get_by_role("button", name="Delete notes.md").click()
+        confirm.get_by_role("button", name="Delete document").click()
+        expect(confirm).to_be_hidden()
+        expect(documents).not_to_contain_text("notes.md")
+
     def test_deleting_the_account_removes_everything(self, page: Page) -> None:
         sign_in(page)
         create_project(page, "Short-lived")
         page.get_by_role("button", name="Account").click()
         page.get_by_role("button", name="Delete account").click()
         confirm = page.get_by_role("dialog", name="Delete your account?")
+        # Escape closes the dialog and leaves the menu open, with focus where it was.
+        page.keyboard.press("Escape")
+        expect(confirm).to_be_hidden()
+        expect(page.get_by_role("button", name="Delete account")).to_be_focused()
+        page.get_by_role("button", name="Delete account").click()
         confirm.get_by_role("button", name="Delete account").click()
         expect(page.get_by_role("button", name="Continue as local user")).to_be_visible()
         sign_in(page)  # the same local user, created afresh

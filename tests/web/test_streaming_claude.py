@@ -93,10 +93,17 @@ class TestClaudeReply:
         sign_in(page)
         create_project(page, "Refunds")
         new_thread(page)
-        claude.enqueue(HttpError(500), HttpError(500), HttpError(500))
+        # The fake serves this module's tests in turn: a late request of an earlier test (a
+        # thread's title, say) must not take one of these errors or the answer after them.
+        claude.clear()
+        claude.enqueue(*[HttpError(500)] * 12)  # the reply's three attempts fail, whatever else
         send(page, "Are you there?")
         reply = last_reply(page)
         expect(reply).to_contain_text("The AI service failed to answer", timeout=30_000)
-        claude.enqueue(Reply(text("Yes, here now.")))
-        reply.get_by_role("button", name="Retry").click()
-        expect(last_reply(page)).to_contain_text("Yes, here now.", timeout=30_000)
+        claude.clear()
+        answer, claude.default_reply = claude.default_reply, Reply(text("Yes, here now."))
+        try:
+            reply.get_by_role("button", name="Retry").click()
+            expect(last_reply(page)).to_contain_text("Yes, here now.", timeout=30_000)
+        finally:
+            claude.default_reply = answer

@@ -98,6 +98,8 @@ class TestWorkflow:
             timeout=15_000,
         )
         page.reload()
+        # Still being written after the reload: what follows is a resumed stream.
+        expect(page.get_by_role("button", name="Stop")).to_be_visible()
         wait_until_written(page)
         resumed = reply_text(page)
         assert resumed.count("Offline assistant") == 1, resumed

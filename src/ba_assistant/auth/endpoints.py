@@ -29,7 +29,6 @@ from ba_assistant.auth.providers import (
     enabled_providers,
 )
 from ba_assistant.auth.schemas import (
-    AccessToken,
     AuthUrl,
     CookieSignIn,
     DevLoginRequest,
@@ -335,7 +334,7 @@ def dev_login(
 
 @router.post(
     "/auth/refresh",
-    response_model=RefreshedTokens | AccessToken,
+    response_model=RefreshedTokens | CookieSignIn,
     dependencies=[IpRateLimit],
     summary="Trade a refresh token for new tokens",
 )
@@ -345,10 +344,11 @@ def refresh(
     session: SessionDep,
     settings: SettingsDep,
     body: RefreshRequest | None = None,
-) -> RefreshedTokens | AccessToken | JSONResponse:
+) -> RefreshedTokens | CookieSignIn | JSONResponse:
     """The refresh token works once: keep the new one this returns. A web client sends no
     body and `X-Token-Delivery: cookie` instead: the token is read from and written to the
-    HttpOnly cookie."""
+    HttpOnly cookie, and the answer names the user, since a page opened afresh has only the
+    cookie to go on."""
     token = body.refresh_token if body is not None else None
     by_cookie = token is None
     if by_cookie:
@@ -379,7 +379,9 @@ def refresh(
         cookies.set_refresh_cookie(
             response, request, settings, issued.refresh_token, issued.expires_at
         )
-        return AccessToken(access_token=access, expires_in=expires_in)
+        return CookieSignIn(
+            access_token=access, expires_in=expires_in, user=UserRead.model_validate(user)
+        )
     return RefreshedTokens(
         access_token=access, refresh_token=issued.refresh_token, expires_in=expires_in
     )

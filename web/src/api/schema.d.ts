@@ -120,7 +120,8 @@ export interface paths {
          * Trade a refresh token for new tokens
          * @description The refresh token works once: keep the new one this returns. A web client sends no
          *     body and `X-Token-Delivery: cookie` instead: the token is read from and written to the
-         *     HttpOnly cookie.
+         *     HttpOnly cookie, and the answer names the user, since a page opened afresh has only the
+         *     cookie to go on.
          */
         post: operations["auth-refresh"];
         delete?: never;
@@ -560,24 +561,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * AccessToken
-         * @description In web cookie mode the refresh token is in an HttpOnly cookie, not in the body.
-         */
-        AccessToken: {
-            /** Access Token */
-            access_token: string;
-            /**
-             * Token Type
-             * @default bearer
-             */
-            token_type: string;
-            /**
-             * Expires In
-             * @description Seconds until the access token expires
-             */
-            expires_in: number;
-        };
         /** ArtifactList */
         ArtifactList: {
             /** Artifacts */
@@ -1365,7 +1348,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RefreshedTokens"] | components["schemas"]["AccessToken"];
+                    "application/json": components["schemas"]["RefreshedTokens"] | components["schemas"]["CookieSignIn"];
                 };
             };
             /** @description Validation Error */

@@ -65,9 +65,10 @@ async function doRefresh(): Promise<RefreshOutcome> {
     return "unreachable";
   }
   if (response.ok) {
-    const body = (await response.json()) as { access_token: string };
+    const body = (await response.json()) as { access_token: string; user?: User };
     accessToken = body.access_token;
-    if (currentUser === null) currentUser = await fetchMe();
+    // The answer names the user, so a page opened afresh needs no second round trip.
+    currentUser = body.user ?? currentUser ?? (await fetchMe());
     notify();
     return "ok";
   }

@@ -46,7 +46,8 @@ export function AccountMenu() {
     if (!open) return;
     const close = (event: Event) => {
       if (event instanceof KeyboardEvent) {
-        if (event.key !== "Escape") return;
+        // Escape in the confirmation dialog closes that dialog only.
+        if (event.key !== "Escape" || confirming) return;
         button.current?.focus();
       } else if (root.current?.contains(event.target as Node)) {
         return;
@@ -59,7 +60,7 @@ export function AccountMenu() {
       document.removeEventListener("keydown", close);
       document.removeEventListener("pointerdown", close);
     };
-  }, [open]);
+  }, [open, confirming]);
 
   async function leave(action: () => Promise<void>) {
     setBusy(true);

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type DragEvent, useId, useRef, useState } from "react";
 import { errorMessage } from "../../api/errors";
+import { ConfirmDialog } from "../../ui/Dialog";
 import { fileSize, timeAgo } from "../../ui/format";
 import { deleteDocument, documentsQuery } from "./queries";
 import { uploadDocument } from "./upload";
@@ -22,9 +23,13 @@ export function DocumentsSection({ projectId }: { projectId: string }) {
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const headingId = useId();
+  const [removing, setRemoving] = useState<{ id: string; name: string } | null>(null);
   const remove = useMutation({
     mutationFn: deleteDocument,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["projects", projectId] }),
+    onSuccess: () => {
+      setRemoving(null);
+      return queryClient.invalidateQueries({ queryKey: ["projects", projectId] });
+    },
   });
 
   function patch(key: string, change: Partial<Upload>) {
@@ -132,13 +137,26 @@ export function DocumentsSection({ projectId }: { projectId: string }) {
               type="button"
               className="link-button"
               aria-label={`Delete ${document.name}`}
-              onClick={() => remove.mutate(document.id)}
+              onClick={() => {
+                remove.reset();
+                setRemoving({ id: document.id, name: document.name });
+              }}
             >
               Delete
             </button>
           </li>
         ))}
       </ul>
+      <ConfirmDialog
+        open={removing !== null}
+        title={`Delete “${removing?.name ?? "this document"}”?`}
+        message="The document and its passages leave this project; the AI can no longer search or cite it. Threads and artifacts stay."
+        confirmLabel="Delete document"
+        busy={remove.isPending}
+        error={remove.isError ? `${errorMessage(remove.error)} Try again.` : null}
+        onConfirm={() => removing && remove.mutate(removing.id)}
+        onClose={() => setRemoving(null)}
+      />
     </section>
   );
 }
