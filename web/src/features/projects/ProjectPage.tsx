@@ -33,21 +33,24 @@ export function ProjectPage({ projectId }: { projectId: string }) {
       </Link>
       <h1>{project.data?.name ?? "Project"}</h1>
       {project.data?.description ? <p className="lead">{project.data.description}</p> : null}
-      {ready ? null : (
+      {ready ? (
+        <div className="project-grid">
+          <div>
+            <ThreadsSection projectId={projectId} />
+            <ArtifactsSection projectId={projectId} />
+          </div>
+          <div>
+            <DocumentsSection projectId={projectId} />
+            <SearchPanel projectId={projectId} />
+          </div>
+        </div>
+      ) : (
+        // The sections replace this line once their lists are in (the grid's own CSS display
+        // would override a hidden attribute, and showing them early made them jump).
         <p className="empty" role="status">
           Loading the project…
         </p>
       )}
-      <div className="project-grid" hidden={!ready}>
-        <div>
-          <ThreadsSection projectId={projectId} />
-          <ArtifactsSection projectId={projectId} />
-        </div>
-        <div>
-          <DocumentsSection projectId={projectId} />
-          <SearchPanel projectId={projectId} />
-        </div>
-      </div>
     </main>
   );
 }
