@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { useCallback, useId, useRef, useState } from "react";
 import { errorMessage } from "../../api/errors";
+import { useDismiss } from "../../ui/useDismiss";
 import { EXPORT_FORMATS, type ExportFormat, exportArtifact } from "./queries";
 
 /** "Export" with Markdown, PDF, Word, Gherkin and CSV. */
@@ -10,25 +11,9 @@ export function ExportMenu({ artifactId }: { artifactId: string }) {
   const menuId = useId();
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
+  const closeMenu = useCallback(() => setOpen(false), []);
 
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: Event) => {
-      if (event instanceof KeyboardEvent) {
-        if (event.key !== "Escape") return;
-        button.current?.focus();
-      } else if (root.current?.contains(event.target as Node)) {
-        return;
-      }
-      setOpen(false);
-    };
-    document.addEventListener("keydown", close);
-    document.addEventListener("pointerdown", close);
-    return () => {
-      document.removeEventListener("keydown", close);
-      document.removeEventListener("pointerdown", close);
-    };
-  }, [open]);
+  useDismiss(open, closeMenu, root, button);
 
   async function download(format: ExportFormat) {
     setBusy(format);

@@ -1,8 +1,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState } from "react";
+import { useCallback, useId, useRef, useState } from "react";
 import { useNavigate } from "react-router";
 import { errorMessage } from "../../api/errors";
 import { ConfirmDialog } from "../../ui/Dialog";
+import { useDismiss } from "../../ui/useDismiss";
 import { deleteAccount, signOut, usageQuery } from "./queries";
 import { useUser } from "./useSession";
 
@@ -41,26 +42,10 @@ export function AccountMenu() {
   const menuId = useId();
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
+  const closeMenu = useCallback(() => setOpen(false), []);
 
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: Event) => {
-      if (event instanceof KeyboardEvent) {
-        // Escape in the confirmation dialog closes that dialog only.
-        if (event.key !== "Escape" || confirming) return;
-        button.current?.focus();
-      } else if (root.current?.contains(event.target as Node)) {
-        return;
-      }
-      setOpen(false);
-    };
-    document.addEventListener("keydown", close);
-    document.addEventListener("pointerdown", close);
-    return () => {
-      document.removeEventListener("keydown", close);
-      document.removeEventListener("pointerdown", close);
-    };
-  }, [open, confirming]);
+  // Escape in the confirmation dialog closes that dialog only.
+  useDismiss(open, closeMenu, root, button, confirming);
 
   async function leave(action: () => Promise<void>) {
     setBusy(true);
