@@ -27,42 +27,116 @@ every event has an ``event:`` line (the SDK skips events without one) and a ``da
 
     message_start        {"message": {"id", "model", "role", "content": [], "stop_reason": null,
                           "usage": {input_tokens, cache_creation_input_tokens,
-                                    cache_read_input_tokens, output_tokens: 1}}}
+                                    cache_read_input_tokens,
+                                    cache_creation: {ephemeral_5m_input_tokens,
+                                                     ephemeral_1h_input_tokens},
+                                    output_tokens: 1,
+                                    output_tokens_details: {thinking_tokens: 0},
+                                    service_tier}}}
     ping
     content_block_start  {"index": i, "content_block": {"type": "text", "text": ""}}
+                      or {"index": i, "content_block": {"type": "thinking", "thinking": "",
+                                                        "signature": ""}}
+                      or {"index": i, "content_block": {"type": "redacted_thinking",
+                                                        "data": …}}  (no deltas follow)
                       or {"index": i, "content_block": {"type": "tool_use", "id", "name",
                                                         "input": {}}}
     content_block_delta  {"delta": {"type": "text_delta", "text": …}}
+                      or {"delta": {"type": "thinking_delta", "thinking": …}}
+                      or {"delta": {"type": "signature_delta", "signature": …}}  (one, last)
                       or {"delta": {"type": "input_json_delta", "partial_json": …}}  (first one "")
     content_block_stop
     message_delta        {"delta": {"stop_reason", "stop_sequence": null},
-                          "usage": {…, output_tokens}}
+                          "usage": {input_tokens, cache_creation_input_tokens,
+                                    cache_read_input_tokens, output_tokens,
+                                    output_tokens_details: {thinking_tokens}}}
     message_stop
     error                {"type": "error", "error": {"type": "overloaded_error", "message": …}}
 
-Without ``stream`` (or ``"stream": false``) the reply is one Messages JSON body. Requests need an
-``x-api-key`` or ``Authorization: Bearer`` header, else 401 ``authentication_error``, and an
-``anthropic-version`` header, else 400 ``invalid_request_error`` as the real API answers; a body
-without ``model``, ``max_tokens`` or ``messages`` gets a 400 too. Error bodies are
+``message_start`` reports ``thinking_tokens: 0`` (nothing is generated yet, and the count must
+stay within ``output_tokens``); ``message_delta`` has the reply's count, which the SDK's stream
+accumulator copies into the final message. The cache breakdown (``cache_creation``) is only in
+``message_start``, as the SDK only reads it there.
+
+Without ``stream`` (or ``"stream": false``) the reply is one Messages JSON body, whose
+``content`` has the same blocks (``{"type": "thinking", "thinking", "signature"}``,
+``{"type": "redacted_thinking", "data"}``…) and whose ``usage`` has every field above. Requests
+need an ``x-api-key`` or ``Authorization: Bearer`` header, else 401 ``authentication_error``,
+and an ``anthropic-version`` header, else 400 ``invalid_request_error`` as the real API answers;
+a body without ``model``, ``max_tokens`` or ``messages`` gets a 400 too, and so does one with
+more than 4 cache breakpoints (``"A maximum of 4 blocks with cache_control may be provided.
+Found N."``). With ``FakeAnthropic(models=[…])``, any other model gets 404 ``not_found_error``
+``"model: <name>"``, the real API's answer for an unknown or retired model. Error bodies are
 ``{"type": "error", "error": {"type", "message"}, "request_id"}``; every response carries a
 ``request-id`` header.
 
 OpenAI, ``POST /v1/chat/completions``. With ``"stream": true`` the body is ``data: {chunk}`` events
 (no ``event:`` line) ending in ``data: [DONE]``: a first chunk with ``delta.role``; text in
-``choices[0].delta.content``; tool calls in ``choices[0].delta.tool_calls`` (``index``, ``id``,
+``choices[0].delta.content``; thinking in ``choices[0].delta.reasoning_content`` (what vLLM,
+Ollama and DeepSeek-style servers send; redacted thinking is left out, and a non-streaming
+``message`` has it whole as ``reasoning_content``); tool calls in
+``choices[0].delta.tool_calls`` (``index``, ``id``,
 ``type: "function"`` and ``function.name`` in the first delta of a call, then ``arguments`` over
 several deltas); a last choice chunk with ``finish_reason`` (``stop``, ``tool_calls`` or
 ``length``); and, when ``stream_options.include_usage`` is set, every chunk has ``"usage": null``
 and a final chunk with ``"choices": []`` carries ``usage`` (``prompt_tokens``,
-``completion_tokens``, ``total_tokens``, ``prompt_tokens_details.cached_tokens``). Requests need
-``Authorization: Bearer …``, else 401; a body without ``model`` or ``messages`` gets a 400. Error
-bodies are ``{"error": {"message", "type", "param", "code"}}``; responses carry ``x-request-id``.
+``completion_tokens``, ``total_tokens``, ``prompt_tokens_details.cached_tokens``,
+``completion_tokens_details.reasoning_tokens``). Requests need ``Authorization: Bearer …``, else
+401; a body without ``model`` or ``messages`` gets a 400; with ``FakeOpenAI(models=[…])`` any
+other model gets a 404 ``model_not_found``. Error bodies are
+``{"error": {"message", "type", "param", "code"}}``; responses carry ``x-request-id``.
 
 Usage mapping: a script's :class:`Usage` is in Anthropic's terms. OpenAI gets
 ``prompt_tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens``,
-``prompt_tokens_details.cached_tokens = cache_read_input_tokens`` and
-``completion_tokens = output_tokens``. Left out, ``input_tokens`` is estimated from the request
-body (bytes / 4) and ``output_tokens`` from the reply's text and tool-input length (chars / 4).
+``prompt_tokens_details.cached_tokens = cache_read_input_tokens``,
+``completion_tokens = output_tokens`` and ``reasoning_tokens = thinking_tokens``.
+
+Without a ``Usage`` (``usage=None``), Anthropic's input numbers come from the prompt-cache
+simulation below; OpenAI's ``input_tokens`` is the request body's bytes / 4, with no cache.
+Fields of a given ``Usage`` are sent verbatim; one left ``None`` is estimated: ``input_tokens``
+as the whole prompt (Anthropic: the sum of its blocks, below; OpenAI: bytes / 4), with the cache
+fields as given (default 0). ``thinking_tokens`` is the thinking text's length / 4 (0 without
+thinking) and ``output_tokens`` the reply's text and tool-input length / 4 (at least 1) plus
+``thinking_tokens``: thinking counts inside the output, as the real API bills it.
+
+Prompt caching (Anthropic)
+==========================
+
+``FakeAnthropic`` simulates Anthropic's prompt cache, so that a client's cache breakpoints have
+a measurable effect. It runs on every request that gets a :class:`Reply` (also one that fails
+mid-stream: the prompt was read by then; not on an ``HttpError``, nor on ``count_tokens``):
+
+- The request is laid out as Anthropic processes it: ``tools`` (one block per tool), then
+  ``system`` (a string is one text block, a list one block per entry), then ``messages`` (one
+  block per content block; a string content is one text block). The message's role (and any
+  other key of the message but ``content``) is part of each block's identity, and the model
+  seeds the chain: caches are per model.
+- A block's size is ``len(canonical JSON of the block without cache_control) // 4``, at least 1
+  (canonical: sorted keys, no spaces); the prompt's total is the sum. ``count_tokens`` answers
+  that total.
+- Breakpoints are the blocks carrying ``cache_control`` (``{"type": "ephemeral"}``, with
+  ``"ttl": "1h"`` for an hour, else 5 minutes), plus, when the body has a top-level
+  ``cache_control`` (automatic caching), the last block of the messages (a block already marked
+  keeps its own TTL and is not counted twice). More than 4 is a 400.
+- A prefix is identified by a hash chained block by block, read at its last block. For each
+  breakpoint the fake looks for a live cached prefix ending at it or at one of the 19 blocks
+  before it (Anthropic's 20-block lookback), longest first; ``cache_read`` is the longest found
+  over all breakpoints, and the entry found is refreshed (its TTL starts again). Then every
+  breakpoint's prefix is written (an existing entry keeps the later expiry):
+  ``cache_creation`` is the tokens from the end of the read prefix up to the last breakpoint,
+  split into ``ephemeral_1h`` / ``ephemeral_5m`` by the TTL of the breakpoint each stretch ends
+  at. ``input_tokens = total - cache_read - cache_creation``.
+- A prefix shorter than ``min_cache_tokens`` (constructor argument, 1024 as for Sonnet) is
+  neither written nor read. TTLs run on ``cache_clock`` (constructor argument,
+  ``time.monotonic``): a test can pass its own clock to expire entries at once.
+- Not simulated: thinking or ``tool_choice`` changes invalidating the cached messages, the
+  order rule for mixed TTLs, and dropping earlier turns' thinking blocks from the prompt.
+
+The cache is per fake instance; ``fake.clear()`` empties it along with the queue and the
+records, ``fake.clear_cache()`` empties only it, and ``fake.cache_size`` counts its entries.
+What was computed is on each :class:`RecordedRequest`: ``input_tokens``, ``cache_read``,
+``cache_creation`` and ``breakpoints`` (block positions, sorted), also when the script's
+explicit ``Usage`` made the reply report other numbers.
 
 Scripting
 =========
@@ -70,27 +144,51 @@ Scripting
 ``fake.enqueue(*scripts)`` (thread-safe, callable while requests are in flight) appends to a FIFO
 queue; every *accepted* model request consumes the next script. Requests rejected by validation
 (401/400/404) and ``count_tokens`` consume nothing. An empty queue answers ``fake.default_reply``,
-by default ``Reply(text("OK."))``, so nothing ever hangs. A script is one of:
+by default ``Reply(text("OK."))``, so nothing ever hangs.
+
+``default_reply`` (constructor argument or attribute) may also be a :data:`Responder`, a
+callable ``(RecordedRequest) -> Script`` called in the server thread for each request that finds
+the queue empty, e.g. to answer summary requests by reading the body::
+
+    fake.respond_with(
+        lambda r: Reply(text("A summary.")) if "summar" in str(r.json.get("system")) else "OK."
+    )
+
+``fake.respond_with(fn)`` sets it. A responder that raises is answered with a 500
+(``x-should-retry: false``) whose message is ``default_reply raised <the exception>``.
+
+A script is one of:
 
 ``Reply(*parts, usage=None, stop_reason=None, first_token_delay=0.0, chunks_per_second=0.0,
 model=None)``
-    A model answer. ``parts`` are :func:`text` / :class:`Text` (a bare ``str`` works too) and
-    :func:`tool` / :class:`ToolCall`, in order (one Anthropic content block each), optionally
-    ending in one failure, :class:`StreamError` or :class:`Drop`, which then happens after the
-    parts before it were sent. ``stop_reason`` defaults to ``"tool_use"`` when there is a tool
-    call, else ``"end_turn"``; ``"max_tokens"`` is allowed (OpenAI: ``tool_calls``, ``stop``,
+    A model answer. ``parts`` are :func:`text` / :class:`Text` (a bare ``str`` works too),
+    :func:`thinking` / :class:`Thinking` and :func:`tool` / :class:`ToolCall`, in any order
+    (one Anthropic content block each: ``Reply(thinking("a"), text("x"), thinking("b"),
+    tool(…))`` interleaves thinking and text between tool calls), optionally ending in one
+    failure, :class:`StreamError` or :class:`Drop`, which then happens after the parts before
+    it were sent. ``stop_reason`` defaults to ``"tool_use"`` when there is a tool call, else
+    ``"end_turn"``; ``"max_tokens"`` is allowed (OpenAI: ``tool_calls``, ``stop``,
     ``length``). ``model`` defaults to the request's ``model``.
 
-    Text goes out as one delta per word (leading whitespace attached) or per ``chunk_size``
-    characters; tool input JSON is cut into ``pieces`` parts (Anthropic first sends an empty
-    ``partial_json``, as the real API does). Deltas are paced at ``chunks_per_second`` (from the
-    part, else the reply; 0 means no delay at all).
+    Text and thinking go out as one delta per word (leading whitespace attached) or per
+    ``chunk_size`` characters; tool input JSON is cut into ``pieces`` parts (Anthropic first
+    sends an empty ``partial_json``, as the real API does). Deltas are paced at
+    ``chunks_per_second`` (from the part, else the reply; 0 means no delay at all). A thinking
+    block's ``signature_delta`` goes with its ``content_block_stop``, unpaced; a redacted one
+    has no deltas, and its ``content_block_start`` is paced as one delta.
 
     ``first_token_delay`` is the time between the stream's preamble and the first content delta
-    (text or tool). The preamble is sent at once with the response headers: Anthropic's
+    (text, thinking or tool). The preamble is sent at once with the response headers: Anthropic's
     ``message_start`` + ``ping``, OpenAI's ``role`` chunk. The first ``content_block_start`` is
     sent together with the first delta, after the delay. For a non-streaming request, the whole
     response (headers included) is sent after ``first_token_delay``.
+
+``Thinking(text, signature=None, redacted=False, chunk_size=None, chunks_per_second=None)``
+    A thinking part of a ``Reply`` (:func:`thinking` takes the same arguments). ``signature``
+    (of a redacted block: its ``data``) defaults to an opaque base64 string derived from the
+    text (``Thinking(text).opaque()``), so a replayed block hashes the same for the prompt
+    cache. ``redacted=True`` sends a ``redacted_thinking`` block (its text is only used for the
+    token estimate); OpenAI skips it.
 
 ``HttpError(status, retry_after=None, message=None, error_type=None, should_retry=None,
 headers={})``
@@ -120,21 +218,23 @@ headers={})``
     sees an incomplete chunked body); ``reset=True`` sends a TCP RST instead of a FIN. On a
     non-streaming request the connection is closed before any response.
 
-A bare ``Drop()``, ``StreamError()``, ``Text``, ``ToolCall`` or ``str`` passed to ``enqueue`` is
-wrapped in a ``Reply``.
+A bare ``Drop()``, ``StreamError()``, ``Text``, ``Thinking``, ``ToolCall`` or ``str`` passed to
+``enqueue`` (or returned by a responder) is wrapped in a ``Reply``.
 
 Recording and timing
 ====================
 
 ``fake.requests`` is a snapshot list of :class:`RecordedRequest`, in arrival order, including
 rejected ones: ``method``, ``path``, ``headers`` (lower-case names), ``body`` (parsed JSON, or
-None), ``script`` (what answered it), ``stream``, ``outcome`` and timestamps, all from
-``time.perf_counter()`` (the clock a benchmark should use too):
+None), ``script`` (what answered it), ``stream``, ``outcome``, the prompt accounting
+(``input_tokens``, and for Anthropic ``cache_read``, ``cache_creation`` and ``breakpoints``;
+None / ``()`` until a reply is sent) and timestamps, all from ``time.perf_counter()`` (the clock
+a benchmark should use too):
 
 - ``received_at``: the request's head and body were fully read;
 - ``headers_sent_at``: the response headers were written;
-- ``first_delta_at``: the first content delta (text or tool) was written to the socket (for a
-  non-streaming reply: the body was written);
+- ``first_delta_at``: the first content delta (text, thinking or tool) was written to the
+  socket (for a non-streaming reply: the body was written);
 - ``finished_at``: the response ended (completed, failed, dropped, client gone or ``stop()``).
 
 ``first_token_delay`` holds the scripted delay and ``overhead`` is
@@ -173,8 +273,10 @@ chunks/s for 10 s (100k SSE events) all end within 30 ms of their scripted 9.98 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import email.utils
+import hashlib
 import itertools
 import json
 import math
@@ -186,7 +288,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
@@ -201,12 +303,15 @@ __all__ = [
     "Outcome",
     "RecordedRequest",
     "Reply",
+    "Responder",
     "Script",
     "StreamError",
     "Text",
+    "Thinking",
     "ToolCall",
     "Usage",
     "text",
+    "thinking",
     "tool",
 ]
 
@@ -223,13 +328,24 @@ _WORDS = re.compile(r"\s*\S+|\s+$")
 class Usage:
     """Token counts, in Anthropic's terms (see the module docstring for the OpenAI mapping).
 
-    ``None`` means "estimate": input from the request body size, output from the reply.
+    ``None`` means "estimate": input from the request (Anthropic: its blocks, OpenAI: its
+    size), output from the reply, thinking from the reply's thinking text. Giving a ``Usage``
+    at all turns off the prompt-cache numbers: the cache fields are sent as given.
     """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    thinking_tokens: int | None = None
+
+
+def _split_text(text: str, chunk_size: int | None) -> list[str]:
+    """Deltas that concatenate back to ``text``: per word, or per ``chunk_size`` characters."""
+    if chunk_size is not None:
+        size = max(1, chunk_size)
+        return [text[i : i + size] for i in range(0, len(text), size)]
+    return _WORDS.findall(text)
 
 
 @dataclass(frozen=True)
@@ -242,10 +358,36 @@ class Text:
 
     def pieces(self) -> list[str]:
         """The deltas, which concatenate back to ``text``."""
-        if self.chunk_size is not None:
-            size = max(1, self.chunk_size)
-            return [self.text[i : i + size] for i in range(0, len(self.text), size)]
-        return _WORDS.findall(self.text)
+        return _split_text(self.text, self.chunk_size)
+
+
+@dataclass(frozen=True)
+class Thinking:
+    """A thinking block, streamed like text; ``redacted`` sends an opaque block instead.
+
+    ``signature`` (or, redacted, the block's ``data``) defaults to an opaque string derived
+    from ``text``, so the same thinking always carries the same signature.
+    """
+
+    text: str
+    signature: str | None = None
+    redacted: bool = False
+    chunk_size: int | None = None
+    chunks_per_second: float | None = None
+
+    def pieces(self) -> list[str]:
+        """The ``thinking_delta`` texts, which concatenate back to ``text``."""
+        return _split_text(self.text, self.chunk_size)
+
+    def opaque(self) -> str:
+        """The signature (or redacted ``data``): given, or base64 of a digest of the text."""
+        if self.signature is not None:
+            return self.signature
+        # Real signatures are long base64 blobs; a digest keeps this one stable across replays,
+        # so a conversation that sends the block back hashes the same for the prompt cache.
+        kind = b"redacted" if self.redacted else b"thinking"
+        digest = hashlib.sha256(kind + b"\0" + self.text.encode()).digest()
+        return "Eq" + base64.b64encode(b"\x12\x18" + digest * 3).decode()
 
 
 @dataclass(frozen=True)
@@ -293,7 +435,7 @@ class Drop:
     reset: bool = False
 
 
-Part: TypeAlias = Text | ToolCall
+Part: TypeAlias = Text | ToolCall | Thinking
 
 
 @dataclass(frozen=True, init=False)
@@ -326,7 +468,7 @@ class Reply:
                 failure = part
             elif isinstance(part, str):
                 content.append(Text(part))
-            elif isinstance(part, Text | ToolCall):
+            elif isinstance(part, Text | ToolCall | Thinking):
                 content.append(part)
             else:
                 raise TypeError(f"not a Reply part: {part!r}")
@@ -351,6 +493,13 @@ class Reply:
 
     def text(self) -> str:
         return "".join(p.text for p in self.parts if isinstance(p, Text))
+
+    def reasoning(self) -> str:
+        """The text of the thinking parts that are not redacted."""
+        return "".join(p.text for p in self.thinking_parts() if not p.redacted)
+
+    def thinking_parts(self) -> list[Thinking]:
+        return [p for p in self.parts if isinstance(p, Thinking)]
 
     def tool_calls(self) -> list[ToolCall]:
         return [p for p in self.parts if isinstance(p, ToolCall)]
@@ -387,7 +536,7 @@ class Hang:
     then: Reply | HttpError | None = None
 
 
-Script: TypeAlias = Reply | HttpError | Hang | StreamError | Drop | Text | ToolCall | str
+Script: TypeAlias = Reply | HttpError | Hang | StreamError | Drop | Text | ToolCall | Thinking | str
 
 
 def text(
@@ -395,6 +544,24 @@ def text(
 ) -> Text:
     """Streamed text, word by word unless ``chunk_size`` is given."""
     return Text(text, chunk_size=chunk_size, chunks_per_second=chunks_per_second)
+
+
+def thinking(
+    text: str,
+    *,
+    signature: str | None = None,
+    redacted: bool = False,
+    chunk_size: int | None = None,
+    chunks_per_second: float | None = None,
+) -> Thinking:
+    """A thinking block (word by word unless ``chunk_size``); ``redacted`` sends no text."""
+    return Thinking(
+        text,
+        signature=signature,
+        redacted=redacted,
+        chunk_size=chunk_size,
+        chunks_per_second=chunks_per_second,
+    )
 
 
 def tool(
@@ -420,7 +587,7 @@ def tool(
 def _as_script(item: Script) -> Reply | HttpError | Hang:
     if isinstance(item, Reply | HttpError | Hang):
         return item
-    if isinstance(item, StreamError | Drop | Text | ToolCall | str):
+    if isinstance(item, StreamError | Drop | Text | ToolCall | Thinking | str):
         return Reply(item)
     raise TypeError(f"not a script: {item!r}")
 
@@ -458,6 +625,12 @@ class RecordedRequest:
     first_delta_at: float | None = None
     finished_at: float | None = None
     outcome: Outcome = "pending"
+    # The prompt accounting of an answered model request (None before, or when rejected):
+    # Anthropic's cache simulation, OpenAI's size estimate (no cache numbers).
+    input_tokens: int | None = None
+    cache_read: int | None = None
+    cache_creation: int | None = None
+    breakpoints: tuple[int, ...] = ()
 
     @property
     def json(self) -> dict[str, Any]:
@@ -475,6 +648,183 @@ class RecordedRequest:
         """Time to first delta minus the scripted ``first_token_delay``."""
         ttfd = self.time_to_first_delta
         return None if ttfd is None else ttfd - self.first_token_delay
+
+
+Responder: TypeAlias = Callable[[RecordedRequest], Script]
+"""Answers a request that finds the queue empty (called in the server thread)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Prompt caching (Anthropic)
+# --------------------------------------------------------------------------------------------
+
+_MAX_BREAKPOINTS = 4
+_LOOKBACK_BLOCKS = 20  # a breakpoint finds an entry ending at it or at the 19 blocks before it
+_TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _ttl_seconds(cache_control: Any) -> float | None:
+    """The lifetime a ``cache_control`` asks for; None when it is not a breakpoint."""
+    if not isinstance(cache_control, dict):
+        return None
+    return _TTL_SECONDS["1h"] if cache_control.get("ttl") == "1h" else _TTL_SECONDS["5m"]
+
+
+def _prompt_blocks(body: Mapping[str, Any]) -> Iterable[tuple[Any, Any, bool]]:
+    """(context, block, in_messages) for every block, in the order Anthropic processes them.
+
+    The context is part of a block's identity: its section, or for a message block every key
+    of its message but ``content`` (the role, mostly).
+    """
+    tools = body.get("tools")
+    for tool_definition in tools if isinstance(tools, list) else []:
+        yield "tools", tool_definition, False
+    system = body.get("system")
+    if isinstance(system, str):
+        # A string is the same prompt as one text block, so it should cache the same.
+        system = [{"type": "text", "text": system}] if system else []
+    for block in system if isinstance(system, list) else []:
+        yield "system", block, False
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else []:
+        if not isinstance(message, dict):
+            yield "messages", message, True
+            continue
+        context = {key: value for key, value in message.items() if key != "content"}
+        content = message.get("content")
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        for block in content if isinstance(content, list) else [content]:
+            yield context, block, True
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    """A request's blocks as prefix hashes, prefix sizes and cache breakpoints."""
+
+    hashes: tuple[bytes, ...]  # hashes[i] identifies the prefix that ends at block i
+    ends: tuple[int, ...]  # ends[i]: the tokens of that prefix
+    breakpoints: Mapping[int, float]  # block position -> TTL in seconds
+
+    @property
+    def total(self) -> int:
+        return self.ends[-1] if self.ends else 1
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> _Prompt:
+        # Caches are per model, as Anthropic's are: the model seeds the hash chain.
+        digest = hashlib.blake2b(_canonical(body.get("model")).encode(), digest_size=16).digest()
+        hashes: list[bytes] = []
+        ends: list[int] = []
+        breakpoints: dict[int, float] = {}
+        total = 0
+        last_message_block: int | None = None
+        for position, (context, block, in_messages) in enumerate(_prompt_blocks(body)):
+            cache_control = block.get("cache_control") if isinstance(block, dict) else None
+            if isinstance(block, dict):
+                block = {key: value for key, value in block.items() if key != "cache_control"}
+            content = _canonical(block)
+            total += max(1, len(content) // 4)
+            link = _canonical(context) + "\0" + content
+            digest = hashlib.blake2b(digest + link.encode(), digest_size=16).digest()
+            hashes.append(digest)
+            ends.append(total)
+            if (ttl := _ttl_seconds(cache_control)) is not None:
+                breakpoints[position] = ttl
+            if in_messages:
+                last_message_block = position
+        automatic = _ttl_seconds(body.get("cache_control"))
+        if automatic is not None and last_message_block is not None:
+            # Automatic caching marks the last block; one already marked keeps its own TTL.
+            breakpoints.setdefault(last_message_block, automatic)
+        return cls(tuple(hashes), tuple(ends), breakpoints)
+
+
+@dataclass(frozen=True)
+class _PromptCost:
+    """What one request's prompt cost: read from the cache, written to it, and the rest."""
+
+    total: int
+    cache_read: int
+    cache_creation: int
+    cache_creation_1h: int
+    breakpoints: tuple[int, ...]
+
+    @property
+    def input_tokens(self) -> int:
+        return self.total - self.cache_read - self.cache_creation
+
+
+class _PromptCache:
+    """Cached prefixes (by the hash at their last block) and when each expires."""
+
+    def __init__(self, min_tokens: int, clock: Callable[[], float]) -> None:
+        self.min_tokens = min_tokens
+        self.clock = clock
+        self._entries: dict[bytes, tuple[float, float]] = {}  # hash -> (expires at, TTL)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def process(self, prompt: _Prompt) -> _PromptCost:
+        """Read the longest cached prefix, then write every breakpoint's prefix."""
+        with self._lock:
+            now = self.clock()
+            self._entries = {h: e for h, e in self._entries.items() if e[0] > now}
+            read_end = self._read(prompt, now)
+            cache_read = prompt.ends[read_end] if read_end >= 0 else 0
+            creation, creation_1h = self._write(prompt, now, cache_read)
+        return _PromptCost(
+            total=prompt.total,
+            cache_read=cache_read,
+            cache_creation=creation,
+            cache_creation_1h=creation_1h,
+            breakpoints=tuple(sorted(prompt.breakpoints)),
+        )
+
+    def _read(self, prompt: _Prompt, now: float) -> int:
+        """The last block of the longest cached prefix a breakpoint finds, or -1."""
+        found = -1
+        for position in prompt.breakpoints:
+            for candidate in range(position, max(position - _LOOKBACK_BLOCKS, -1), -1):
+                entry = self._entries.get(prompt.hashes[candidate])
+                if entry is None or prompt.ends[candidate] < self.min_tokens:
+                    continue
+                self._entries[prompt.hashes[candidate]] = (now + entry[1], entry[1])
+                found = max(found, candidate)
+                break
+        return found
+
+    def _write(self, prompt: _Prompt, now: float, cached: int) -> tuple[int, int]:
+        """Store every breakpoint's prefix; (tokens written, of which for an hour)."""
+        written = written_1h = 0
+        for position in sorted(prompt.breakpoints):
+            end = prompt.ends[position]
+            if end < self.min_tokens:
+                continue  # too short to cache at all
+            ttl = prompt.breakpoints[position]
+            expires, kept_ttl = self._entries.get(prompt.hashes[position], (0.0, 0.0))
+            self._entries[prompt.hashes[position]] = (
+                max(expires, now + ttl),
+                max(kept_ttl, ttl),
+            )
+            if end > cached:
+                # The tokens from the end of what was cached so far up to this breakpoint are
+                # written under its TTL, as Anthropic splits ephemeral_5m / ephemeral_1h.
+                written += end - cached
+                written_1h += end - cached if ttl == _TTL_SECONDS["1h"] else 0
+                cached = end
+        return written, written_1h
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,6 +877,8 @@ class _HttpRequest:
     raw_body: bytes
     body: Any
     keep_alive: bool
+    prompt: _Prompt | None = None  # Anthropic: laid out by validation
+    cost: _PromptCost | None = None  # Anthropic: what the prompt cache made of it
 
     def json_dict(self) -> dict[str, Any]:
         return self.body if isinstance(self.body, dict) else {}
@@ -534,6 +886,18 @@ class _HttpRequest:
     def json_model(self) -> str:
         model = self.json_dict().get("model")
         return model if isinstance(model, str) else "unknown-model"
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """One reply's usage, in Anthropic's terms."""
+
+    input: int
+    output: int  # thinking included
+    cache_creation: int
+    cache_read: int
+    cache_creation_1h: int  # of cache_creation, written with a one-hour TTL
+    thinking: int
 
 
 @dataclass
@@ -667,7 +1031,8 @@ class _FakeLLMServer:
         self,
         *,
         api_key: str | None = None,
-        default_reply: Reply | None = None,
+        default_reply: Script | Responder | None = None,
+        models: Iterable[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         use_uvloop: bool = True,
@@ -675,12 +1040,16 @@ class _FakeLLMServer:
         """Configure (``start()`` or ``with`` serves).
 
         ``api_key``: if set, any other key gets a 401; if None, any non-empty key passes.
+        ``default_reply``: what answers a request that finds the queue empty: a script, or a
+        :data:`Responder` called with the request's record.
+        ``models``: if set, a request for any other model gets a 404 and consumes no script.
         ``use_uvloop``: run the server's loop on uvloop when it is installed (it comes with
         ``uvicorn[standard]``); it needs about 40% less CPU per streamed chunk than asyncio's.
         """
         self.api_key = api_key
         self.use_uvloop = use_uvloop
-        self.default_reply = default_reply or Reply(text("OK."))
+        self.default_reply: Script | Responder = default_reply or Reply(text("OK."))
+        self.models: frozenset[str] | None = None if models is None else frozenset(models)
         self.host = host
         self.port = port
         self._lock = threading.Condition()
@@ -812,11 +1181,24 @@ class _FakeLLMServer:
             self._queue.clear()
             self._records.clear()
 
+    def respond_with(self, responder: Responder) -> None:
+        """Answer requests that find the queue empty with ``responder(record)``."""
+        self.default_reply = responder
+
     # -- request handling ----------------------------------------------------------------------
 
-    def _next_script(self) -> Reply | HttpError | Hang:
+    def _next_script(self, record: RecordedRequest) -> Reply | HttpError | Hang:
         with self._lock:
-            return self._queue.popleft() if self._queue else self.default_reply
+            if self._queue:
+                return self._queue.popleft()
+            default = self.default_reply
+        if not callable(default):
+            return _as_script(default)
+        # Outside the lock: a responder may well look at fake.requests or enqueue.
+        try:
+            return _as_script(default(record))
+        except Exception as exc:  # shown to the client, so the failing test names the cause
+            return HttpError(500, message=f"default_reply raised {exc!r}", should_retry=False)
 
     def _record(self, request: _HttpRequest) -> RecordedRequest:
         record = RecordedRequest(
@@ -865,7 +1247,7 @@ class _FakeLLMServer:
                 response = self._side_route(request)
                 await self._send_json(conn, record, response, outcome="completed")
                 return True
-            script = self._next_script()
+            script = self._next_script(record)
             record.script = script
             return await self._answer(conn, request, record, script)
         except _ClientGone:
@@ -899,6 +1281,7 @@ class _FakeLLMServer:
             await self._send_json(conn, record, self._http_error(script), outcome="http_error")
             return True
         record.first_token_delay = script.first_token_delay
+        self._account(request, record)
         if record.stream:
             return await self._stream(conn, request, record, script)
         return await self._reply_json(conn, request, record, script)
@@ -983,23 +1366,50 @@ class _FakeLLMServer:
 
     @staticmethod
     def _estimate_output(reply: Reply) -> int:
+        """Visible output (text and tool input) at 4 characters a token."""
         chars = len(reply.text()) + sum(len(t.arguments(compact=True)) for t in reply.tool_calls())
         return max(1, chars // 4)
 
-    def _usage_numbers(self, reply: Reply, request: _HttpRequest) -> tuple[int, int, int, int]:
-        """(input, output, cache_creation, cache_read) tokens."""
+    @staticmethod
+    def _estimate_thinking(reply: Reply) -> int:
+        chars = sum(len(part.text) for part in reply.thinking_parts())
+        return max(1, chars // 4) if chars else 0
+
+    def _estimate_input(self, request: _HttpRequest) -> int:
+        return max(1, len(request.raw_body) // 4)
+
+    def _account(self, request: _HttpRequest, record: RecordedRequest) -> None:
+        """Work out (and record) the prompt's tokens, just before a reply is sent."""
+        record.input_tokens = self._estimate_input(request)
+
+    def _tokens(self, reply: Reply, request: _HttpRequest) -> _Tokens:
+        """The usage to report: the script's numbers where given, else estimates."""
+        thinking_tokens = self._estimate_thinking(reply)
+        if reply.usage is None and request.cost is not None:
+            cost = request.cost
+            return _Tokens(
+                input=cost.input_tokens,
+                output=self._estimate_output(reply) + thinking_tokens,
+                cache_creation=cost.cache_creation,
+                cache_read=cost.cache_read,
+                cache_creation_1h=cost.cache_creation_1h,
+                thinking=thinking_tokens,
+            )
         usage = reply.usage or Usage()
-        input_tokens = usage.input_tokens
-        if input_tokens is None:
-            input_tokens = max(1, len(request.raw_body) // 4)
-        output_tokens = usage.output_tokens
-        if output_tokens is None:
-            output_tokens = self._estimate_output(reply)
-        return (
-            input_tokens,
-            output_tokens,
-            usage.cache_creation_input_tokens,
-            usage.cache_read_input_tokens,
+        if usage.thinking_tokens is not None:
+            thinking_tokens = usage.thinking_tokens
+        output = usage.output_tokens
+        if output is None:
+            output = self._estimate_output(reply) + thinking_tokens
+        return _Tokens(
+            input=self._estimate_input(request)
+            if usage.input_tokens is None
+            else usage.input_tokens,
+            output=output,
+            cache_creation=usage.cache_creation_input_tokens,
+            cache_read=usage.cache_read_input_tokens,
+            cache_creation_1h=0,
+            thinking=thinking_tokens,
         )
 
     @staticmethod
@@ -1081,6 +1491,19 @@ def _sse(event: str, data: Mapping[str, Any]) -> bytes:
     return f"event: {event}\ndata: {_dumps(data)}\n\n".encode()
 
 
+def _block_start(index: int, block: Mapping[str, Any]) -> bytes:
+    return _sse(
+        "content_block_start",
+        {"type": "content_block_start", "index": index, "content_block": block},
+    )
+
+
+def _block_delta(index: int, delta: Mapping[str, Any]) -> bytes:
+    return _sse(
+        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+    )
+
+
 class FakeAnthropic(_FakeLLMServer):
     """A fake Anthropic Messages API. Give the SDK ``base_url=fake.base_url``.
 
@@ -1092,10 +1515,57 @@ class FakeAnthropic(_FakeLLMServer):
             async with client.messages.stream(model=..., max_tokens=..., messages=...) as s:
                 message = await s.get_final_message()
             assert fake.requests[0].json["messages"][0]["role"] == "user"
+            print(fake.requests[0].cache_read, fake.requests[0].cache_creation)
     """
 
     request_id_header = "request-id"
     id_prefix = "req_011C"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        default_reply: Script | Responder | None = None,
+        models: Iterable[str] | None = None,
+        min_cache_tokens: int = 1024,
+        cache_clock: Callable[[], float] = time.monotonic,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        use_uvloop: bool = True,
+    ) -> None:
+        """Configure, as for every fake, plus the prompt cache.
+
+        ``min_cache_tokens``: the shortest prefix the cache keeps (1024, as for Sonnet).
+        ``cache_clock``: what the cache's TTLs are measured on, in seconds; a test can pass
+        its own to expire entries without waiting five minutes.
+        """
+        super().__init__(
+            api_key=api_key,
+            default_reply=default_reply,
+            models=models,
+            host=host,
+            port=port,
+            use_uvloop=use_uvloop,
+        )
+        self._cache = _PromptCache(min_cache_tokens, cache_clock)
+
+    @property
+    def min_cache_tokens(self) -> int:
+        return self._cache.min_tokens
+
+    @property
+    def cache_size(self) -> int:
+        """How many prefixes the prompt cache holds (expired ones go at the next request)."""
+        return len(self._cache)
+
+    def clear(self) -> None:
+        """Forget queued scripts, recorded requests and the prompt cache."""
+        super().clear()
+        self.clear_cache()
+
+    def clear_cache(self) -> None:
+        """Empty the prompt cache, as if every entry had expired."""
+        self._cache.clear()
 
     def _error(self, status: int, error_type: str, message: str) -> _HttpResponse:
         body = {
@@ -1138,13 +1608,41 @@ class FakeAnthropic(_FakeLLMServer):
                 return self._error(400, "invalid_request_error", f"{name}: Field required")
         if not isinstance(body["messages"], list):
             return self._error(400, "invalid_request_error", "messages: Input should be a list")
+        if self.models is not None and body["model"] not in self.models:
+            # What the real API answers for a model name it does not serve (or has retired).
+            return self._error(404, "not_found_error", f"model: {body['model']}")
+        request.prompt = _Prompt.of(body)
+        found = len(request.prompt.breakpoints)
+        if found > _MAX_BREAKPOINTS:
+            return self._error(
+                400,
+                "invalid_request_error",
+                f"A maximum of {_MAX_BREAKPOINTS} blocks with cache_control may be provided."
+                f" Found {found}.",
+            )
         return None
 
     def _is_side_route(self, request: _HttpRequest) -> bool:
         return request.path == "/v1/messages/count_tokens"
 
     def _side_route(self, request: _HttpRequest) -> _HttpResponse:
-        return _HttpResponse(200, {"input_tokens": max(1, len(request.raw_body) // 4)})
+        return _HttpResponse(200, {"input_tokens": self._estimate_input(request)})
+
+    def _estimate_input(self, request: _HttpRequest) -> int:
+        if request.prompt is None:
+            return super()._estimate_input(request)
+        return request.prompt.total
+
+    def _account(self, request: _HttpRequest, record: RecordedRequest) -> None:
+        if request.prompt is None:
+            super()._account(request, record)
+            return
+        cost = self._cache.process(request.prompt)
+        request.cost = cost
+        record.input_tokens = cost.input_tokens
+        record.cache_read = cost.cache_read
+        record.cache_creation = cost.cache_creation
+        record.breakpoints = cost.breakpoints
 
     def _http_error(self, error: HttpError) -> _HttpResponse:
         default_type, default_message = _ANTHROPIC_ERROR_TYPES.get(
@@ -1164,50 +1662,109 @@ class FakeAnthropic(_FakeLLMServer):
         status = 529 if error_type == "overloaded_error" else 500
         return HttpError(status, message=error.message, error_type=error_type)
 
-    def _usage(self, reply: Reply, request: _HttpRequest, *, output: int) -> dict[str, Any]:
-        input_tokens, _, cache_creation, cache_read = self._usage_numbers(reply, request)
+    @staticmethod
+    def _usage(tokens: _Tokens, *, output: int, thinking: int) -> dict[str, Any]:
         return {
-            "input_tokens": input_tokens,
-            "cache_creation_input_tokens": cache_creation,
-            "cache_read_input_tokens": cache_read,
+            "input_tokens": tokens.input,
+            "cache_creation_input_tokens": tokens.cache_creation,
+            "cache_read_input_tokens": tokens.cache_read,
             "cache_creation": {
-                "ephemeral_5m_input_tokens": cache_creation,
-                "ephemeral_1h_input_tokens": 0,
+                "ephemeral_5m_input_tokens": tokens.cache_creation - tokens.cache_creation_1h,
+                "ephemeral_1h_input_tokens": tokens.cache_creation_1h,
             },
             "output_tokens": output,
+            "output_tokens_details": {"thinking_tokens": thinking},
             "service_tier": "standard",
         }
 
     def _tool_ids(self, reply: Reply) -> list[str]:
         return [t.id or _random_id("toolu_01", 22) for t in reply.tool_calls()]
 
+    @staticmethod
+    def _content_block(part: Part, ids: Iterator[str]) -> dict[str, Any]:
+        """A part as a block of a non-streaming reply's ``content``."""
+        if isinstance(part, Text):
+            return {"type": "text", "text": part.text}
+        if isinstance(part, Thinking):
+            if part.redacted:
+                return {"type": "redacted_thinking", "data": part.opaque()}
+            return {"type": "thinking", "thinking": part.text, "signature": part.opaque()}
+        try:
+            tool_input = json.loads(part.arguments(compact=False))
+        except ValueError:
+            tool_input = {}
+        return {"type": "tool_use", "id": next(ids), "name": part.name, "input": tool_input}
+
     def _message_body(self, reply: Reply, request: _HttpRequest) -> dict[str, Any]:
-        content: list[dict[str, Any]] = []
+        tokens = self._tokens(reply, request)
         ids = iter(self._tool_ids(reply))
-        for part in reply.parts:
-            if isinstance(part, Text):
-                content.append({"type": "text", "text": part.text})
-            else:
-                try:
-                    tool_input = json.loads(part.arguments(compact=False))
-                except ValueError:
-                    tool_input = {}
-                content.append(
-                    {"type": "tool_use", "id": next(ids), "name": part.name, "input": tool_input}
-                )
-        output = self._usage_numbers(reply, request)[1]
         return {
             "id": _random_id("msg_01", 22),
             "type": "message",
             "role": "assistant",
             "model": reply.model or request.json_model(),
-            "content": content,
+            "content": [self._content_block(part, ids) for part in reply.parts],
             "stop_reason": reply.resolved_stop_reason,
             "stop_sequence": None,
-            "usage": self._usage(reply, request, output=output),
+            "usage": self._usage(tokens, output=tokens.output, thinking=tokens.thinking),
         }
 
+    @staticmethod
+    def _stream_block(
+        index: int, part: Part, ids: Iterator[str]
+    ) -> tuple[bytes, list[bytes], bytes]:
+        """A part's ``content_block_start``, its deltas, and what goes just before its stop."""
+        if isinstance(part, Thinking) and part.redacted:
+            # A redacted block has no deltas: its start event is the content, paced as one.
+            start = _block_start(index, {"type": "redacted_thinking", "data": part.opaque()})
+            return b"", [start], b""
+        if isinstance(part, Thinking):
+            deltas = [
+                _block_delta(index, {"type": "thinking_delta", "thinking": piece})
+                for piece in part.pieces()
+            ]
+            # The signature comes once, after the text, right before the block stops.
+            signature = _block_delta(index, {"type": "signature_delta", "signature": part.opaque()})
+            block: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
+            return _block_start(index, block), deltas, signature
+        if isinstance(part, Text):
+            deltas = [
+                _block_delta(index, {"type": "text_delta", "text": piece})
+                for piece in part.pieces()
+            ]
+            return _block_start(index, {"type": "text", "text": ""}), deltas, b""
+        block = {"type": "tool_use", "id": next(ids), "name": part.name, "input": {}}
+        deltas = [
+            _block_delta(index, {"type": "input_json_delta", "partial_json": piece})
+            for piece in ["", *part.split(compact=False)]  # the real API starts with ""
+        ]
+        return _block_start(index, block), deltas, b""
+
+    @staticmethod
+    def _stream_failure(failure: StreamError | Drop | None) -> bytes | None:
+        if isinstance(failure, StreamError):
+            error = {
+                "type": failure.error_type or "overloaded_error",
+                "message": failure.message or "Overloaded",
+            }
+            return _sse("error", {"type": "error", "error": error})
+        return b"" if isinstance(failure, Drop) else None
+
+    def _stream_end(self, reply: Reply, tokens: _Tokens) -> bytes:
+        usage = {
+            "input_tokens": tokens.input,
+            "cache_creation_input_tokens": tokens.cache_creation,
+            "cache_read_input_tokens": tokens.cache_read,
+            "output_tokens": tokens.output,
+            "output_tokens_details": {"thinking_tokens": tokens.thinking},
+        }
+        delta = {"stop_reason": reply.resolved_stop_reason, "stop_sequence": None}
+        return _sse(
+            "message_delta", {"type": "message_delta", "delta": delta, "usage": usage}
+        ) + _sse("message_stop", {"type": "message_stop"})
+
     def _stream_plan(self, reply: Reply, request: _HttpRequest) -> _StreamPlan:
+        tokens = self._tokens(reply, request)
         message: dict[str, Any] = {
             "id": _random_id("msg_01", 22),
             "type": "message",
@@ -1216,92 +1773,26 @@ class FakeAnthropic(_FakeLLMServer):
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": self._usage(reply, request, output=1),
+            # Nothing generated yet: thinking_tokens must stay <= output_tokens.
+            "usage": self._usage(tokens, output=1, thinking=0),
         }
         preamble = _sse("message_start", {"type": "message_start", "message": message})
         preamble += _sse("ping", {"type": "ping"})
         blocks: list[tuple[bytes, list[bytes], bytes, float]] = []
         ids = iter(self._tool_ids(reply))
         for index, part in enumerate(reply.parts):
-            deltas: list[bytes]
-            if isinstance(part, Text):
-                block: dict[str, Any] = {"type": "text", "text": ""}
-                deltas = [
-                    _sse(
-                        "content_block_delta",
-                        {
-                            "type": "content_block_delta",
-                            "index": index,
-                            "delta": {"type": "text_delta", "text": piece},
-                        },
-                    )
-                    for piece in part.pieces()
-                ]
-            else:
-                block = {"type": "tool_use", "id": next(ids), "name": part.name, "input": {}}
-                deltas = [
-                    _sse(
-                        "content_block_delta",
-                        {
-                            "type": "content_block_delta",
-                            "index": index,
-                            "delta": {"type": "input_json_delta", "partial_json": piece},
-                        },
-                    )
-                    for piece in ["", *part.split(compact=False)]
-                ]
-            start = _sse(
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
+            start, deltas, before_stop = self._stream_block(index, part, ids)
             is_last = index == len(reply.parts) - 1
             stop = (
-                b""
+                b""  # a failure cuts the last block short
                 if is_last and reply.failure is not None
-                else _sse("content_block_stop", {"type": "content_block_stop", "index": index})
+                else before_stop
+                + _sse("content_block_stop", {"type": "content_block_stop", "index": index})
             )
             blocks.append((start, deltas, stop, reply.interval(part)))
-        failure: bytes | None = None
-        if isinstance(reply.failure, StreamError):
-            failure = _sse(
-                "error",
-                {
-                    "type": "error",
-                    "error": {
-                        "type": reply.failure.error_type or "overloaded_error",
-                        "message": reply.failure.message or "Overloaded",
-                    },
-                },
-            )
-        elif isinstance(reply.failure, Drop):
-            failure = b""
-        else:
-            input_tokens, output, cache_creation, cache_read = self._usage_numbers(reply, request)
-            failure = None
-            blocks.append(
-                (
-                    b"",
-                    [],
-                    _sse(
-                        "message_delta",
-                        {
-                            "type": "message_delta",
-                            "delta": {
-                                "stop_reason": reply.resolved_stop_reason,
-                                "stop_sequence": None,
-                            },
-                            "usage": {
-                                "input_tokens": input_tokens,
-                                "cache_creation_input_tokens": cache_creation,
-                                "cache_read_input_tokens": cache_read,
-                                "output_tokens": output,
-                            },
-                        },
-                    )
-                    + _sse("message_stop", {"type": "message_stop"}),
-                    0.0,
-                )
-            )
+        failure = self._stream_failure(reply.failure)
+        if reply.failure is None:
+            blocks.append((b"", [], self._stream_end(reply, tokens), 0.0))
         events = self._plan_events(reply, blocks, failure)
         return _StreamPlan(preamble, events, reply.failure)
 
@@ -1407,6 +1898,13 @@ class FakeOpenAI(_FakeLLMServer):
                 code="missing_required_parameter",
                 param="messages",
             )
+        if self.models is not None and body["model"] not in self.models:
+            return self._error(
+                404,
+                "invalid_request_error",
+                f"The model `{body['model']}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
         return None
 
     def _http_error(self, error: HttpError) -> _HttpResponse:
@@ -1428,15 +1926,15 @@ class FakeOpenAI(_FakeLLMServer):
         return HttpError(500, message=error.message, error_type=error.error_type)
 
     def _usage(self, reply: Reply, request: _HttpRequest) -> dict[str, Any]:
-        input_tokens, output, cache_creation, cache_read = self._usage_numbers(reply, request)
-        prompt = input_tokens + cache_read + cache_creation
+        tokens = self._tokens(reply, request)
+        prompt = tokens.input + tokens.cache_read + tokens.cache_creation
         return {
             "prompt_tokens": prompt,
-            "completion_tokens": output,
-            "total_tokens": prompt + output,
-            "prompt_tokens_details": {"cached_tokens": cache_read, "audio_tokens": 0},
+            "completion_tokens": tokens.output,
+            "total_tokens": prompt + tokens.output,
+            "prompt_tokens_details": {"cached_tokens": tokens.cache_read, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": 0,
+                "reasoning_tokens": tokens.thinking,
                 "audio_tokens": 0,
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0,
@@ -1453,6 +1951,8 @@ class FakeOpenAI(_FakeLLMServer):
             "refusal": None,
             "annotations": [],
         }
+        if reasoning := reply.reasoning():
+            message["reasoning_content"] = reasoning  # as vLLM, Ollama and DeepSeek send it
         calls = reply.tool_calls()
         if calls:
             message["tool_calls"] = [
@@ -1517,7 +2017,11 @@ class FakeOpenAI(_FakeLLMServer):
         ids = iter(self._tool_ids(reply))
         tool_index = 0
         for part in reply.parts:
-            if isinstance(part, Text):
+            if isinstance(part, Thinking):
+                if part.redacted:
+                    continue  # Chat Completions has nothing to carry an opaque block in
+                deltas = [chunk({"reasoning_content": piece}) for piece in part.pieces()]
+            elif isinstance(part, Text):
                 deltas = [chunk({"content": piece}) for piece in part.pieces()]
             else:
                 first = {

@@ -4,6 +4,7 @@ the wire format and the validation answers)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,12 @@ import httpx
 import httpx2
 import openai
 import pytest
+from pydantic_ai import Agent, ModelRequest, PartEndEvent, ThinkingPart, ToolCallPart
+from pydantic_ai.direct import model_request_stream
+from pydantic_ai.models.anthropic import AnthropicModel, AnthropicModelSettings
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+from pydantic_ai.providers.openai import OpenAIProvider
 
 from tests.fakes.llm_servers import (
     Drop,
@@ -23,9 +30,12 @@ from tests.fakes.llm_servers import (
     HttpError,
     RecordedRequest,
     Reply,
+    Script,
     StreamError,
+    Thinking,
     Usage,
     text,
+    thinking,
     tool,
 )
 
@@ -424,10 +434,11 @@ def test_anthropic_timing_is_recorded() -> None:
         assert delayed.overhead is not None
         assert delayed.overhead >= 0
         assert delayed.headers_sent_at is not None
+        assert delayed.first_delta_at is not None
         # Headers come at once, well before the delayed first token.
         assert delayed.headers_sent_at < delayed.first_delta_at - 0.2
         assert paced.finished_at is not None
-        assert paced.finished_at - paced.received_at >= 0.2  # 4 gaps of 50 ms
+        assert paced.finished_at - paced.received_at >= 0.19  # 4 gaps of 50 ms, give or take
         assert paced_total >= 0.2
 
 
@@ -707,3 +718,637 @@ def test_enqueue_from_another_thread_while_waiting() -> None:
         assert records[0].outcome == "completed"
         with pytest.raises(TimeoutError):
             fake.wait_for_requests(2, timeout=0.05)
+
+
+# --------------------------------------------------------------------------------------------
+# Thinking
+# --------------------------------------------------------------------------------------------
+
+
+def sonnet(fake: FakeAnthropic, name: str = "claude-sonnet-5-5") -> AnthropicModel:
+    """pydantic-ai's Anthropic model, on the fake."""
+    client = anthropic.AsyncAnthropic(base_url=fake.base_url, api_key="k")
+    return AnthropicModel(name, provider=AnthropicProvider(anthropic_client=client))
+
+
+async def raw_claude_events(client: anthropic.AsyncAnthropic, **options: Any) -> list[Any]:
+    stream = await client.messages.create(
+        model=MODEL, max_tokens=1024, messages=USER, stream=True, **options
+    )
+    return [event async for event in stream]
+
+
+def test_anthropic_stream_thinking_then_tool_use() -> None:
+    with FakeAnthropic() as fake:
+        fake.enqueue(
+            Reply(
+                thinking("Let me check the refund policy."),
+                tool("DocumentSearch", {"query": "refund window"}),
+            ),
+            Reply(thinking("The policy says thirty days.", signature="sig-1"), text("30 days.")),
+        )
+
+        async def go() -> tuple[list[Any], Any]:
+            client = claude(fake)
+            events = await raw_claude_events(client, tools=TOOLS)
+            async with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as s:
+                final = await s.get_final_message()
+            return events, final
+
+        events, final = run(go())
+        starts = [e for e in events if e.type == "content_block_start"]
+        assert [e.content_block.type for e in starts] == ["thinking", "tool_use"]
+        assert (starts[0].content_block.thinking, starts[0].content_block.signature) == ("", "")
+        block_zero = [e for e in events if getattr(e, "index", None) == 0]
+        kinds = [e.delta.type if e.type == "content_block_delta" else e.type for e in block_zero]
+        # word by word, then one signature just before the stop
+        assert kinds == ["content_block_start"] + ["thinking_delta"] * 6 + [
+            "signature_delta",
+            "content_block_stop",
+        ]
+        pieces = [
+            e.delta.thinking
+            for e in block_zero
+            if e.type == "content_block_delta" and e.delta.type == "thinking_delta"
+        ]
+        assert "".join(pieces) == "Let me check the refund policy."
+        signature = block_zero[-2].delta.signature
+        assert len(signature) > 40
+        assert signature == Thinking("Let me check the refund policy.").opaque()  # stable
+
+        assert [b.type for b in final.content] == ["thinking", "text"]
+        assert isinstance(final.content[0], anthropic.types.ThinkingBlock)
+        assert final.content[0].thinking == "The policy says thirty days."
+        assert final.content[0].signature == "sig-1"
+        assert final.content[1].text == "30 days."
+        assert final.stop_reason == "end_turn"
+
+
+def test_anthropic_thinking_between_tool_calls_and_redacted() -> None:
+    with FakeAnthropic() as fake:
+        parts = (
+            thinking("a first thought"),
+            text("Searching."),
+            thinking("", redacted=True),
+            tool("DocumentSearch", {"query": "refunds"}),
+            thinking("b second thought", chunk_size=3),
+            tool("DocumentSearch", {"query": "returns"}),
+        )
+        fake.enqueue(Reply(*parts), Reply(*parts))
+
+        async def go() -> tuple[Any, Any, list[Any]]:
+            client = claude(fake)
+            async with client.messages.stream(
+                model=MODEL, max_tokens=64, messages=USER, tools=TOOLS
+            ) as stream:
+                events = [event async for event in stream]
+                streamed = await stream.get_final_message()
+            created = await client.messages.create(
+                model=MODEL, max_tokens=64, messages=USER, tools=TOOLS
+            )
+            return streamed, created, events
+
+        streamed, created, events = run(go())
+        for message in (streamed, created):
+            assert [b.type for b in message.content] == [
+                "thinking",
+                "text",
+                "redacted_thinking",
+                "tool_use",
+                "thinking",
+                "tool_use",
+            ]
+            assert message.content[0].thinking == "a first thought"
+            redacted = message.content[2]
+            assert isinstance(redacted, anthropic.types.RedactedThinkingBlock)
+            assert redacted.data == Thinking("", redacted=True).opaque()
+            assert message.content[4].thinking == "b second thought"
+            assert message.content[4].signature == Thinking("b second thought").opaque()
+            assert [b.input for b in message.content if b.type == "tool_use"] == [
+                {"query": "refunds"},
+                {"query": "returns"},
+            ]
+            assert message.stop_reason == "tool_use"
+        # the redacted block came whole in its start event: no delta has index 2
+        assert not [e for e in events if e.type == "content_block_delta" and e.index == 2]
+        chunked = [e.thinking for e in events if e.type == "thinking"]
+        assert chunked[-6:] == ["b s", "eco", "nd ", "tho", "ugh", "t"]
+
+
+def test_thinking_tokens_in_usage() -> None:
+    with FakeAnthropic() as fake:
+        thought = "x" * 400  # 100 tokens at 4 characters a token
+        fake.enqueue(
+            Reply(thinking(thought), text("12345678")),  # estimated: 2 visible tokens
+            Reply(
+                thinking(thought), text("OK"), usage=Usage(output_tokens=500, thinking_tokens=450)
+            ),
+            Reply(thinking(thought), text("12345678")),
+            Reply(text("No thinking.")),
+        )
+
+        async def go() -> list[Any]:
+            client = claude(fake)
+            messages: list[Any] = []
+            for _ in range(2):
+                async with client.messages.stream(model=MODEL, max_tokens=9, messages=USER) as s:
+                    messages.append(await s.get_final_message())
+            for _ in range(2):
+                messages.append(
+                    await client.messages.create(model=MODEL, max_tokens=9, messages=USER)
+                )
+            return messages
+
+        estimated, given, created, plain = run(go())
+        for message in (estimated, created):
+            assert message.usage.output_tokens == 102  # thinking counted inside
+            assert message.usage.output_tokens_details.thinking_tokens == 100
+        assert given.usage.output_tokens == 500
+        assert given.usage.output_tokens_details.thinking_tokens == 450
+        assert plain.usage.output_tokens_details.thinking_tokens == 0
+
+    # Raw: message_start reports nothing generated yet; message_delta has the count.
+    with FakeAnthropic() as fake:
+        fake.enqueue(Reply(thinking(thought)))
+        events = run(raw_claude_events(claude(fake)))
+        assert events[0].message.usage.output_tokens_details.thinking_tokens == 0
+        assert events[-2].usage.output_tokens_details.thinking_tokens == 100
+
+
+def test_pydantic_ai_gets_thinking_parts_and_sends_them_back() -> None:
+    with FakeAnthropic() as fake:
+        fake.enqueue(
+            Reply(
+                thinking("Let me check the refund policy."),
+                tool("search", {"query": "refund window"}),
+            ),
+            Reply(thinking("Thirty days, says the policy."), text("30 days.")),
+            Reply(thinking("", redacted=True), text("Done.")),
+        )
+
+        def search(query: str) -> str:
+            """Search the project's documents."""
+            return "Refunds within 30 days."
+
+        async def go() -> tuple[list[Any], Any]:
+            agent = Agent(sonnet(fake), tools=[search])
+            async with agent.run_stream_events("What is our refund window?") as events:
+                ended = [event.part async for event in events if isinstance(event, PartEndEvent)]
+            request = [ModelRequest.user_text_prompt("hi")]
+            async with model_request_stream(sonnet(fake), request) as stream:
+                async for _ in stream:
+                    pass
+                return ended, stream.get()
+
+        ended, response = run(go())
+        assert [part.content for part in ended if isinstance(part, ThinkingPart)] == [
+            "Let me check the refund policy.",
+            "Thirty days, says the policy.",
+        ]
+        # The second request sends the thinking block back, signature and all.
+        replayed = fake.requests[1].json["messages"][1]
+        assert replayed["role"] == "assistant"
+        assert replayed["content"][0] == {
+            "type": "thinking",
+            "thinking": "Let me check the refund policy.",
+            "signature": Thinking("Let me check the refund policy.").opaque(),
+        }
+        redacted = response.parts[0]
+        assert isinstance(redacted, ThinkingPart)
+        assert redacted.id == "redacted_thinking"
+        assert redacted.signature == Thinking("", redacted=True).opaque()
+        assert response.parts[1].content == "Done."
+
+
+def test_pydantic_ai_model_request_stream_thinking_part() -> None:
+    with FakeAnthropic() as fake:
+        fake.enqueue(
+            Reply(
+                thinking("Let me check the refund policy."),
+                tool("search", {"query": "refund window"}),
+            )
+        )
+
+        async def go() -> Any:
+            async with model_request_stream(
+                sonnet(fake), [ModelRequest.user_text_prompt("What is our refund window?")]
+            ) as stream:
+                async for _ in stream:
+                    pass
+                return stream.get()
+
+        response = run(go())
+        thought, call = response.parts
+        assert isinstance(thought, ThinkingPart)
+        assert thought.content == "Let me check the refund policy."
+        assert thought.signature == Thinking("Let me check the refund policy.").opaque()
+        assert isinstance(call, ToolCallPart)
+        assert call.args_as_dict() == {"query": "refund window"}
+        assert response.usage.details["thinking_tokens"] == 7
+
+
+def test_openai_thinking_is_reasoning_content() -> None:
+    with FakeOpenAI() as fake:
+        parts = (
+            thinking("Let me check the refund policy."),
+            thinking("", redacted=True),
+            text("Thirty days."),
+        )
+        fake.enqueue(Reply(*parts), Reply(*parts), Reply(*parts))
+
+        async def go() -> tuple[list[Any], Any, Any]:
+            client = gpt(fake)
+            chunks = [
+                chunk
+                async for chunk in await client.chat.completions.create(
+                    model="gpt-4o",
+                    messages=[{"role": "user", "content": "hi"}],
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+            ]
+            created = await client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
+            model = OpenAIChatModel("qwen3", provider=OpenAIProvider(openai_client=client))
+            async with model_request_stream(model, [ModelRequest.user_text_prompt("hi")]) as s:
+                async for _ in s:
+                    pass
+                response = s.get()
+            return chunks, created, response
+
+        chunks, created, response = run(go())
+        deltas = [c.choices[0].delta for c in chunks if c.choices]
+        reasoning = [d.model_extra.get("reasoning_content") for d in deltas if d.model_extra]
+        assert "".join(r for r in reasoning if r) == "Let me check the refund policy."
+        assert "".join(d.content or "" for d in deltas) == "Thirty days."
+        assert chunks[-1].usage.completion_tokens_details.reasoning_tokens == 7
+        message = created.choices[0].message
+        assert message.model_extra["reasoning_content"] == "Let me check the refund policy."
+        assert message.content == "Thirty days."
+        thought, answer = response.parts
+        assert isinstance(thought, ThinkingPart)
+        assert thought.content == "Let me check the refund policy."
+        assert answer.content == "Thirty days."
+
+
+# --------------------------------------------------------------------------------------------
+# Prompt caching
+# --------------------------------------------------------------------------------------------
+
+LONG_SYSTEM = "You are a business analyst's assistant; follow the refund policy closely. " * 80
+EPHEMERAL: Any = {"type": "ephemeral"}
+
+
+def block_tokens(block: Any) -> int:
+    """The spec's estimate: canonical JSON without cache_control, 4 characters a token."""
+    if isinstance(block, str):
+        block = {"type": "text", "text": block}
+    block = {k: v for k, v in block.items() if k != "cache_control"}
+    canonical = json.dumps(block, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return max(1, len(canonical) // 4)
+
+
+def prompt_tokens(system: list[Any], messages: list[Any], tools: list[Any] = ()) -> int:  # type: ignore[assignment]
+    content = [
+        block
+        for message in messages
+        for block in (
+            [message["content"]] if isinstance(message["content"], str) else message["content"]
+        )
+    ]
+    return sum(block_tokens(block) for block in [*tools, *system, *content])
+
+
+def cached_system(**cache_control: Any) -> list[Any]:
+    return [{"type": "text", "text": LONG_SYSTEM, "cache_control": {**EPHEMERAL, **cache_control}}]
+
+
+def conversation(turns: list[tuple[str, str]]) -> list[Any]:
+    """Messages with a cache breakpoint on the last block only, as a caching client sends."""
+    messages: list[Any] = [
+        {"role": role, "content": [{"type": "text", "text": content}]} for role, content in turns
+    ]
+    messages[-1]["content"][0]["cache_control"] = EPHEMERAL
+    return messages
+
+
+async def claude_create(fake: FakeAnthropic, **options: Any) -> Any:
+    client = claude(fake, max_retries=0)
+    return await client.messages.create(**{"model": MODEL, "max_tokens": 64, **options})
+
+
+def test_prompt_cache_reads_a_shared_system_prompt() -> None:
+    with FakeAnthropic() as fake:
+        system = cached_system()
+        other: Any = [{"role": "user", "content": "And for digital goods?"}]
+
+        async def go() -> tuple[Any, Any, Any]:
+            first = await claude_create(fake, system=system, messages=USER)
+            async with claude(fake).messages.stream(
+                model=MODEL, max_tokens=64, system=system, messages=other
+            ) as stream:
+                second = await stream.get_final_message()
+            counted = await claude(fake).messages.count_tokens(
+                model=MODEL, system=system, messages=USER
+            )
+            return first, second, counted
+
+        first, second, counted = run(go())
+        prefix = block_tokens(system[0])
+        assert prefix > 1024
+        assert first.usage.cache_read_input_tokens == 0
+        assert first.usage.cache_creation_input_tokens == prefix
+        assert first.usage.cache_creation.ephemeral_5m_input_tokens == prefix
+        assert first.usage.cache_creation.ephemeral_1h_input_tokens == 0
+        assert first.usage.input_tokens == prompt_tokens(system, USER) - prefix
+        # streamed: message_start and message_delta carry the same numbers
+        assert second.usage.cache_read_input_tokens == prefix
+        assert second.usage.cache_creation_input_tokens == 0
+        assert second.usage.input_tokens == prompt_tokens(system, other) - prefix
+        assert counted.input_tokens == prompt_tokens(system, USER)
+
+        one, two, count = fake.requests
+        assert (one.cache_read, one.cache_creation, one.breakpoints) == (0, prefix, (0,))
+        assert (two.cache_read, two.cache_creation, two.breakpoints) == (prefix, 0, (0,))
+        assert two.input_tokens == second.usage.input_tokens
+        assert count.cache_read is None  # count_tokens neither reads nor writes
+        assert fake.cache_size == 1
+
+
+def test_prompt_cache_follows_a_growing_conversation() -> None:
+    with FakeAnthropic() as fake:
+        system: list[Any] = [{"type": "text", "text": LONG_SYSTEM}]
+        turns: list[tuple[str, str]] = []
+        totals: list[int] = []
+        for turn in range(4):
+            if turn:
+                turns.append(("assistant", f"Answer number {turn}, which is about refunds."))
+            turns.append(("user", f"Question number {turn}: what about case {turn}?"))
+            messages = conversation(turns)
+            run(claude_create(fake, system=system, messages=messages))
+            totals.append(prompt_tokens(system, messages))
+
+        records = fake.requests
+        assert [r.breakpoints for r in records] == [(1,), (3,), (5,), (7,)]
+        assert [r.cache_read for r in records] == [0, *totals[:-1]]
+        assert [r.cache_creation for r in records] == [
+            totals[0],
+            *(b - a for a, b in itertools.pairwise(totals)),
+        ]
+        assert [r.input_tokens for r in records] == [0, 0, 0, 0]  # all of it is cached
+
+
+def test_prompt_cache_misses_when_the_prefix_changes() -> None:
+    with FakeAnthropic() as fake:
+        turns = [("user", "What is our refund window?"), ("assistant", "30 days."), ("user", "Ok?")]
+        system: list[Any] = [{"type": "text", "text": LONG_SYSTEM}]
+        run(claude_create(fake, system=system, messages=conversation(turns)))
+        edited = [("user", "What is our return window?"), *turns[1:]]
+        run(claude_create(fake, system=system, messages=conversation(edited)))
+        run(claude_create(fake, system=system, messages=conversation(turns), model="other-model"))
+        roles = [("assistant", "What is our refund window?"), *turns[1:]]  # role is identity
+        run(claude_create(fake, system=system, messages=conversation(roles)))
+        run(claude_create(fake, system=system, messages=conversation(turns)))  # the original
+        total = prompt_tokens(system, conversation(turns))
+        reads = [r.cache_read for r in fake.requests]
+        assert reads == [0, 0, 0, 0, total]
+        assert fake.requests[1].cache_creation == prompt_tokens(system, conversation(edited))
+
+
+def test_prompt_cache_lookback_is_twenty_blocks() -> None:
+    with FakeAnthropic() as fake:
+        system = cached_system()
+        prefix = block_tokens(system[0])
+        run(claude_create(fake, system=system, messages=USER))
+        plain_system: Any = [{"type": "text", "text": LONG_SYSTEM}]  # same block, no breakpoint
+        blocks = [{"type": "text", "text": f"Note {i}."} for i in range(20)]
+
+        def last_marked(count: int) -> list[Any]:
+            content = [dict(block) for block in blocks[:count]]
+            content[-1]["cache_control"] = EPHEMERAL
+            return [{"role": "user", "content": content}]
+
+        run(claude_create(fake, system=plain_system, messages=last_marked(20)))  # at block 20
+        run(claude_create(fake, system=plain_system, messages=last_marked(19)))  # at block 19
+        _, far, near = fake.requests
+        assert (far.breakpoints, far.cache_read) == ((20,), 0)
+        # Block 19 looks back to block 0 (the cached system prompt), and not to block 20.
+        assert (near.breakpoints, near.cache_read) == ((19,), prefix)
+        assert near.cache_creation == prompt_tokens(plain_system, last_marked(19)) - prefix
+
+
+def test_prompt_cache_automatic_breakpoint_and_the_limit_of_four() -> None:
+    with FakeAnthropic() as fake:
+        fake.enqueue(Reply("kept"))
+        system: Any = [{"type": "text", "text": LONG_SYSTEM}]
+        turns = [("user", "What is our refund window?")]
+        first: Any = [{"role": "user", "content": "What is our refund window?"}]
+        second: Any = [
+            *first,
+            {"role": "assistant", "content": "30 days."},
+            {"role": "user", "content": "And for digital goods?"},
+        ]
+        run(claude_create(fake, system=system, messages=first, cache_control=EPHEMERAL))
+        run(claude_create(fake, system=system, messages=second, cache_control=EPHEMERAL))
+        one, two = fake.requests
+        assert (one.breakpoints, two.breakpoints) == ((1,), (3,))
+        assert two.cache_read == prompt_tokens(system, first)
+        assert one.script == Reply("kept")
+
+        five: Any = [
+            {"type": "text", "text": f"Part {i}: " + LONG_SYSTEM, "cache_control": EPHEMERAL}
+            for i in range(5)
+        ]
+        with pytest.raises(anthropic.BadRequestError) as caught:
+            run(claude_create(fake, system=five, messages=conversation(turns)))
+        assert caught.value.type == "invalid_request_error"
+        assert caught.value.api_message == (
+            "A maximum of 4 blocks with cache_control may be provided. Found 6."
+        )
+        with pytest.raises(anthropic.BadRequestError, match="Found 5"):
+            run(claude_create(fake, system=five[:4], messages=USER, cache_control=EPHEMERAL))
+        # the automatic one on an already marked block is the same breakpoint
+        run(
+            claude_create(
+                fake, system=five[:3], messages=conversation(turns), cache_control=EPHEMERAL
+            )
+        )
+        assert fake.requests[-1].breakpoints == (0, 1, 2, 3)
+        assert [r.outcome for r in fake.requests[2:4]] == ["rejected", "rejected"]
+        assert fake.requests[2].cache_read is None
+
+
+def test_prompt_cache_needs_min_cache_tokens() -> None:
+    short: Any = [{"type": "text", "text": "You are terse.", "cache_control": EPHEMERAL}]
+    with FakeAnthropic() as fake:
+        assert fake.min_cache_tokens == 1024
+        for _ in range(2):
+            run(claude_create(fake, system=short, messages=USER))
+        total = prompt_tokens(short, USER)
+        assert [(r.cache_read, r.cache_creation, r.input_tokens) for r in fake.requests] == [
+            (0, 0, total),
+            (0, 0, total),
+        ]
+        assert fake.requests[0].breakpoints == (0,)
+        assert fake.cache_size == 0
+    with FakeAnthropic(min_cache_tokens=4) as fake:
+        for _ in range(2):
+            run(claude_create(fake, system=short, messages=USER))
+        assert [r.cache_read for r in fake.requests] == [0, block_tokens(short[0])]
+
+
+def test_prompt_cache_ttl_refresh_expiry_and_clear() -> None:
+    now = [0.0]
+    with FakeAnthropic(cache_clock=lambda: now[0]) as fake:
+        hourly = cached_system(ttl="1h")
+        five_minutes = [
+            {"type": "text", "text": "Also: " + LONG_SYSTEM, "cache_control": EPHEMERAL}
+        ]
+        created = run(claude_create(fake, system=[*hourly, *five_minutes], messages=USER))
+        hour, five = block_tokens(hourly[0]), block_tokens(five_minutes[0])
+        assert created.usage.cache_creation.ephemeral_1h_input_tokens == hour
+        assert created.usage.cache_creation.ephemeral_5m_input_tokens == five
+
+        def read() -> int:
+            run(claude_create(fake, system=[*hourly, *five_minutes], messages=USER))
+            value = fake.requests[-1].cache_read
+            assert value is not None
+            return value
+
+        now[0] = 299
+        assert read() == hour + five  # and that refreshed the 5-minute entry
+        now[0] = 598
+        assert read() == hour + five
+        now[0] = 899
+        assert read() == hour  # the 5-minute entry expired, the hour one did not
+        assert fake.requests[-1].cache_creation == five  # written again
+        fake.clear_cache()
+        assert fake.cache_size == 0
+        assert read() == 0
+        fake.clear()
+        assert fake.requests == []
+        assert fake.cache_size == 0
+
+
+def test_explicit_usage_is_sent_verbatim_but_the_cache_still_runs() -> None:
+    with FakeAnthropic() as fake:
+        system = cached_system()
+        fake.enqueue(Reply("Scripted.", usage=Usage(input_tokens=7, output_tokens=3)))
+        fake.enqueue(Reply("Estimated input.", usage=Usage(output_tokens=3)))
+        scripted = run(claude_create(fake, system=system, messages=USER))
+        estimated = run(claude_create(fake, system=system, messages=USER))
+        assert (scripted.usage.input_tokens, scripted.usage.cache_creation_input_tokens) == (7, 0)
+        assert estimated.usage.input_tokens == prompt_tokens(system, USER)
+        assert estimated.usage.cache_read_input_tokens == 0
+        # what the cache did is still recorded
+        prefix = block_tokens(system[0])
+        assert [(r.cache_read, r.cache_creation) for r in fake.requests] == [
+            (0, prefix),
+            (prefix, 0),
+        ]
+
+
+def test_prompt_cache_through_pydantic_ai_run_usage() -> None:
+    with FakeAnthropic() as fake:
+        settings = AnthropicModelSettings(
+            max_tokens=256, anthropic_cache_instructions=True, anthropic_cache_tool_definitions=True
+        )
+
+        def search(query: str) -> str:
+            """Search the project's documents."""
+            return "Refunds within 30 days."
+
+        fake.enqueue(Reply(tool("search", {"query": "refunds"})), Reply("30 days."))
+
+        async def go() -> tuple[Any, Any]:
+            agent = Agent(sonnet(fake), instructions=LONG_SYSTEM, tools=[search])
+            first = await agent.run("What is our refund window?", model_settings=settings)
+            second = await agent.run(
+                "And digital goods?", model_settings=settings, message_history=first.all_messages()
+            )
+            return first.usage, second.usage
+
+        first, second = run(go())
+        records = fake.requests
+        assert [r.breakpoints for r in records] == [(0, 1)] * 3  # the tool, the instructions
+        prefix = records[0].cache_creation
+        assert prefix is not None
+        assert prefix > 1024
+        assert [(r.cache_read, r.cache_creation) for r in records] == [
+            (0, prefix),
+            (prefix, 0),
+            (prefix, 0),
+        ]
+        assert (first.cache_write_tokens, first.cache_read_tokens) == (prefix, prefix)
+        assert (second.cache_write_tokens, second.cache_read_tokens) == (0, prefix)
+        assert second.input_tokens == (records[2].input_tokens or 0) + prefix
+
+
+# --------------------------------------------------------------------------------------------
+# Models and responders
+# --------------------------------------------------------------------------------------------
+
+
+def test_unknown_model_is_a_404_that_consumes_no_script() -> None:
+    with FakeAnthropic(models=["claude-sonnet-5-5", "claude-haiku-5-5"]) as fake:
+        fake.enqueue(Reply("For the real model."))
+        with pytest.raises(anthropic.NotFoundError) as caught:
+            run(claude_create(fake, messages=USER, model="claude-3-opus-20240229"))
+        assert caught.value.type == "not_found_error"
+        assert caught.value.api_message == "model: claude-3-opus-20240229"
+        with pytest.raises(anthropic.NotFoundError):
+            run(claude(fake).messages.count_tokens(model="claude-retired", messages=USER))
+        assert fake.pending == 1
+        served = run(claude_create(fake, messages=USER, model="claude-haiku-5-5"))
+        assert served.content[0].text == "For the real model."
+        assert [r.outcome for r in fake.requests] == ["rejected", "rejected", "completed"]
+    with FakeOpenAI(models=["gpt-4o"]) as openai_fake:
+        with pytest.raises(openai.NotFoundError) as missing:
+            run(
+                gpt(openai_fake, max_retries=0).chat.completions.create(
+                    model="gpt-3.5-turbo", messages=[{"role": "user", "content": "hi"}]
+                )
+            )
+        assert missing.value.code == "model_not_found"
+
+
+def test_responder_answers_unscripted_requests() -> None:
+    seen: list[RecordedRequest] = []
+
+    def respond(record: RecordedRequest) -> Script:
+        seen.append(record)
+        system = json.dumps(record.json.get("system", ""))
+        if "summar" in system:
+            return Reply(text(f"Summary of {len(record.json['messages'])} messages."))
+        if record.json["messages"][-1]["content"] == "fail":
+            return HttpError(503, should_retry=False)
+        return "Plain answer."
+
+    with FakeAnthropic(default_reply=respond) as fake:
+        fake.enqueue(Reply("From the queue."))
+
+        async def ask(content: str, system: str = "") -> str:
+            message = await claude_create(
+                fake, system=system, messages=[{"role": "user", "content": content}]
+            )
+            return str(message.content[0].text)
+
+        assert run(ask("hi", system="Please summarise.")) == "From the queue."  # queue first
+        assert run(ask("hi", system="Please summarise.")) == "Summary of 1 messages."
+        assert run(ask("hi")) == "Plain answer."
+        with pytest.raises(anthropic.APIStatusError) as unavailable:
+            run(ask("fail"))
+        assert unavailable.value.status_code == 503
+        assert [r.path for r in seen] == ["/v1/messages"] * 3
+        assert seen[0] is fake.requests[1]
+
+        def broken(record: RecordedRequest) -> Script:
+            raise KeyError("summary")
+
+        fake.respond_with(broken)
+        with pytest.raises(anthropic.InternalServerError, match="default_reply raised KeyError"):
+            run(ask("hi"))
+        fake.respond_with(lambda record: "Set by respond_with.")
+        assert run(ask("hi")) == "Set by respond_with."
+        assert fake.requests[-1].script == Reply("Set by respond_with.")
