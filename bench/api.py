@@ -403,7 +403,7 @@ def seed_threads(
                         "content": vocabulary.sentences(rng, words),
                         "status": "complete",
                         "reply_to_id": message_ids[-2] if assistant else None,
-                        "model": "claude-sonnet-4-5" if assistant else None,
+                        "model": "claude-sonnet-5-5" if assistant else None,
                         "token_count": int(words * 1.3),
                         "created_at": at,
                     }

@@ -20,6 +20,11 @@ from cryptography.fernet import Fernet, MultiFernet
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_CLAUDE_MODEL = "claude-sonnet-5-5"
+DEFAULT_CLAUDE_TITLE_MODEL = "claude-haiku-5-5"
+DEFAULT_OPENAI_MODEL = "gpt-6.2-sol"
+DEFAULT_OPENAI_TITLE_MODEL = "gpt-6-luna"
+
 SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "SQLCIPHER_KEY", "DB_ENCRYPTION_KEY")
 SECRETS_FILE = "secrets.json"
 
@@ -97,13 +102,15 @@ class Settings(BaseSettings):
     ai_provider: Literal["anthropic", "openai", "offline"] | None = None
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
-    claude_model: str = "claude-sonnet-4-5-20250929"
-    claude_max_tokens: int = 4096
+    claude_model: str = DEFAULT_CLAUDE_MODEL
+    claude_max_tokens: int = Field(4096, ge=256, le=64_000)
+    claude_thinking_tokens: int = Field(4096, ge=0, le=64_000)
     ai_title_model: str | None = None
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str | None = None
-    ai_history_messages: int = Field(20, ge=1, le=200)
+    ai_history_messages: int = Field(20, ge=2, le=200)
+    ai_history_tokens: int = Field(12_000, ge=1_000, le=500_000)
     ai_daily_token_limit_per_user: int | None = None
     ai_request_timeout_seconds: float = Field(60.0, gt=0)
     ai_prices: dict[str, tuple[float, float, float, float]] = Field(default_factory=dict)
@@ -135,6 +142,18 @@ class Settings(BaseSettings):
         if self.ai_provider is not None:
             return self.ai_provider
         return "anthropic" if self.anthropic_api_key else "offline"
+
+    @property
+    def resolved_title_model(self) -> str | None:
+        """``AI_TITLE_MODEL``, else the provider's small model (Claude Haiku, GPT Luna), else
+        None: the main model itself (an OpenAI-compatible server of one's own)."""
+        if self.ai_title_model:
+            return self.ai_title_model
+        if self.resolved_ai_provider == "anthropic":
+            return DEFAULT_CLAUDE_TITLE_MODEL
+        if self.resolved_ai_provider == "openai" and not self.openai_base_url:
+            return DEFAULT_OPENAI_TITLE_MODEL  # OpenAI's own API; a local server has its own
+        return None
 
     @property
     def resolved_database_url(self) -> str:
@@ -218,6 +237,8 @@ class Settings(BaseSettings):
         provider = self.resolved_ai_provider
         if provider == "anthropic" and not self.anthropic_api_key:
             raise ConfigError("AI_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
+        if provider == "anthropic":
+            self._check_claude_models()
         if provider == "openai" and not (self.openai_api_key or self.openai_base_url):
             raise ConfigError(
                 "AI_PROVIDER=openai needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local "
@@ -230,6 +251,18 @@ class Settings(BaseSettings):
                 "DB_ENCRYPTION_KEY must be one or more Fernet keys separated by commas "
                 "(32 url-safe base64-encoded bytes each)"
             ) from exc
+
+    def _check_claude_models(self) -> None:
+        """A retired model fails every request: refuse to start instead, naming the setting."""
+        from ba_assistant.agent.catalog import retired_message, retirement
+
+        for setting, model in (
+            ("CLAUDE_MODEL", self.claude_model),
+            ("AI_TITLE_MODEL", self.resolved_title_model),
+        ):
+            found = retirement(model) if model else None
+            if found is not None and found.passed():
+                raise ConfigError(retired_message(setting, found))
 
 
 def _reveal(value: SecretStr | None) -> str:

@@ -23,9 +23,12 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from ba_assistant import migrations
-from ba_assistant.agent.agent import retirement_date
+from ba_assistant.agent.agent import model_name
+from ba_assistant.agent.catalog import replacement, retirement
 from ba_assistant.agent.hub import MemoryHub
-from ba_assistant.agent.runs import RunManager, recover_interrupted
+from ba_assistant.agent.pricing import prices_for
+from ba_assistant.agent.runs import RunManager
+from ba_assistant.agent.turns import recover_interrupted
 from ba_assistant.artifacts.endpoints import router as artifacts_router
 from ba_assistant.artifacts.rendering import RENDERER
 from ba_assistant.auth.endpoints import router as auth_router
@@ -162,17 +165,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _warn_about_the_model(settings: Settings) -> None:
-    if settings.resolved_ai_provider == "offline":
+    provider = settings.resolved_ai_provider
+    if provider == "offline":
         log.info("ai_offline", hint="set ANTHROPIC_API_KEY to talk to Claude")
         return
-    if settings.resolved_ai_provider == "anthropic":
-        retiring = retirement_date(settings.claude_model)
-        if retiring:
+    models = {"CLAUDE_MODEL" if provider == "anthropic" else "OPENAI_MODEL": model_name(settings)}
+    if settings.resolved_title_model:
+        models["AI_TITLE_MODEL"] = settings.resolved_title_model
+    for setting, model in models.items():
+        found = retirement(model) if provider == "anthropic" else None
+        if found is not None:  # a retired one refused to start: this one retires later
             log.warning(
                 "ai_model_retiring",
-                model=settings.claude_model,
-                end_of_life=retiring,
-                hint="set CLAUDE_MODEL to a current model",
+                setting=setting,
+                model=model,
+                retires_on=found.on.isoformat(),
+                hint=f"set {setting} to a current model, such as {replacement(setting)}",
+            )
+        if prices_for(settings, model) is None:
+            log.warning(
+                "ai_model_unpriced",
+                setting=setting,
+                model=model,
+                hint="its cost shows as unknown; add its prices to AI_PRICES, e.g. AI_PRICES='{\""
+                + model
+                + "\": [3.0, 15.0, 0.3, 3.75]}' (USD per million tokens: input, output, "
+                "cache read, cache write)",
             )
 
 

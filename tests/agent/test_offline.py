@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi import FastAPI
@@ -38,31 +39,33 @@ REFUND_IDEA = (
 )
 QUOTE = (
     "**What the documents say**\n\n"
-    "> Refund policy Refunds are accepted within 30 days of delivery. Partial refunds above 200 "
-    "euros need a manager's approval.\n"
-    "> [Refund policy.md, passage 1]"
+    "- **Who approves refunds:** “… Partial refunds above 200 euros need a manager's approval.” "
+    "[Refund policy.md, passage 1]\n"
+    "- **The refund window:** “… Refunds are accepted within 30 days of delivery. …” "
+    "[Refund policy.md, passage 1]"
 )
-REFUND_QUESTIONS = """**Questions to ask next**
+REFUND_QUESTIONS = """**Questions to ask next, most decisive first**
 
-1. What problem does this solve today, and what happens if we do nothing?
-2. How will we know it worked: which number should move, and by how much?
-3. What is the smallest first release that would be useful, and what is out of scope?
-4. How is a partial refund worked out: by item and quantity, or any amount the customer chooses?
-5. How long after delivery can a customer ask for a refund, and what happens once that window \
-has closed?"""
-REFUND_EDGE_CASES = """**Edge cases to check**
+1. How is a partial refund worked out: by item and quantity, or any amount the customer chooses?
+2. Does the money always go back to the original payment method, or can it be store credit or a \
+bank transfer?
+3. What happens to a discount or the delivery charge when only part of an order is refunded?
+4. What problem does this solve today, and what happens if we do nothing?
+5. How will we know it worked: which number should move, and by how much?"""
+REFUND_EDGE_CASES = """**Edge cases for this feature**
 
 - **Invalid and extreme inputs:** A partial refund is requested for more than is left to refund \
-on the order. Is it blocked with a clear message, or capped at the remaining amount?
+on the order.
 - **Concurrency:** The customer submits the same refund twice, or an agent refunds the order at \
-the same moment. Could the money go out twice?
+the same moment.
 - **Failures of dependencies:** The payment provider rejects the refund because the card has \
-expired or the account is closed. Where does the money go instead?
-- **Roles and permissions:** A support agent refunds more than their approval limit. Who \
-approves it, and what does the customer see meanwhile?"""
-INVITATION = (
-    "Say *write the user stories*, *draft acceptance criteria* or *write a requirements "
-    "document* when you are ready, and I will turn this thread into a first draft."
+expired or the account is closed.
+- **Roles and permissions:** A support agent refunds more than their approval limit.
+- **Notifications:** The refund is paid but takes 5 to 10 working days to reach the card."""
+NEXT_STEP = (
+    "**Next step:** take the first two questions to the room; when the answers are in, say "
+    "*write the user stories*, *draft acceptance criteria* or *write a requirements document* "
+    "and I will draft it from this thread."
 )
 
 
@@ -89,7 +92,7 @@ def outline(events: list[Event]) -> list[str]:
     return [
         e.event if "tool" not in e.data else f"{e.event}:{e.data['tool']}"
         for e in events
-        if e.event != "chunk"
+        if e.event not in ("chunk", "progress")
     ]
 
 
@@ -104,32 +107,39 @@ class TestAConversationAboutRefunds:
         events, reply = ask(analyst, thread["id"], REFUND_IDEA)
         assert outline(events) == [
             "start",
-            "tool_call:DocumentSearch",
+            "tool_call:DocumentSearch",  # the server's, with the message: an excerpt
+            "tool_result:DocumentSearch",
+            "tool_call:DocumentSearch",  # the offline assistant's: whole passages
             "tool_result:DocumentSearch",
             "complete",
         ]
-        assert events[1].data["input"] == {
+        calls = [e for e in events if e.event.startswith("tool_")]
+        assert calls[0].data["input"] == {
             "query": "partial refund order history request customers page",
-            "max_results": 3,
+            "max_results": 4,
         }
-        assert events[2].data["result_preview"] == "Found 1 passage in 1 document"
+        assert calls[1].data["result_preview"] == "Found 1 passage in 1 document"
         assert sum(e.event == "chunk" for e in events) > 100  # word by word, like a model
         assert reply["model"] == "offline"
         assert reply["content"] == "\n\n".join(
             [
                 NOTICE,
-                f"**What I understood:** {REFUND_IDEA}",
+                "**What I understood:** You want customers to be able to request a partial "
+                "refund from their order history page. It touches payments and refunds and "
+                "orders, inventory and shipping.",
                 QUOTE,
                 REFUND_QUESTIONS,
                 REFUND_EDGE_CASES,
-                INVITATION,
+                NEXT_STEP,
             ]
         )
 
         events, reply = ask(analyst, thread["id"], "Can you write the user stories?")
         assert outline(events) == [
             "start",
-            "tool_call:DocumentSearch",
+            "tool_call:DocumentSearch",  # the server's, with the message: nothing
+            "tool_result:DocumentSearch",
+            "tool_call:DocumentSearch",  # the offline assistant's, with the thread's subject
             "tool_result:DocumentSearch",
             "tool_call:ArtifactGenerator",
             "artifact",
@@ -140,32 +150,46 @@ class TestAConversationAboutRefunds:
         assert reply["content"] == "\n\n".join(
             [
                 NOTICE,
-                QUOTE,
                 f"I drafted the user story **{title}** from what has been said so far: open the "
-                "card below. Everything marked **To confirm** still needs an answer from the "
+                "card below. It includes 4 standard negative paths for this kind of feature; 4 "
+                "of them nobody has confirmed yet, so they are marked *Assumption (to "
+                "confirm)*. Everything marked **To confirm** still needs an answer from the "
                 "room.",
-                REFUND_QUESTIONS,
-                REFUND_EDGE_CASES,
-                "Tell me what the room decides and I will update the draft.",
+                QUOTE.replace("What the documents say", "Rules from the documents in the draft"),
+                # Not one of the first reply's questions again.
+                """**Still open**
+
+1. Must the items be returned and checked before the money goes back?
+2. How long may a refund take to reach the customer, and what do they see meanwhile?
+3. How far back must order history go, and which statuses does the customer see?""",
+                "**Next step:** tell me what the room decides and I will update the draft.",
             ]
         )
         assert [(a["type"], a["title"]) for a in reply["artifacts"]] == [("user_story", title)]
         # The stored reply keeps its tool activity, for a page opened after it was written.
         assert [(c["tool"], c["status"]) for c in reply["tool_calls"]] == [
             ("DocumentSearch", "complete"),
+            ("DocumentSearch", "complete"),
             ("ArtifactGenerator", "complete"),
         ]
-        assert reply["tool_calls"][0]["input"]["query"]
-        assert reply["tool_calls"][0]["result_preview"] == "Found 1 passage in 1 document"
-        assert reply["tool_calls"][1]["input"]["title"] == title
+        assert reply["tool_calls"][1]["input"]["query"]
+        assert reply["tool_calls"][1]["result_preview"] == "Found 1 passage in 1 document"
+        assert reply["tool_calls"][1]["passages"] == [
+            {"document_id": ANY, "document_name": "Refund policy.md", "passage": 1}
+        ]
+        assert reply["tool_calls"][2]["input"]["title"] == title
         with app.state.db.session(write=False) as session:
             story = session.scalars(select(Artifact)).one().content
-        assert story.startswith(f"# {title}\n\n## Story 1: Customer\n\n")
-        assert (
+        assert story.startswith(
+            f"# {title}\n\n## Story 1: Request a partial refund from their order history page\n\n"
             "As a customer, I want to request a partial refund from my order history page, "
-            "so that <benefit to confirm>." in story
+            "so that I get my money back without having to chase anyone.\n\n"
+            "- Assumption (to confirm): the benefit; nobody has said why the customer needs "
+            "this.\n"
         )
         assert "Scenario: Happy path" in story and "Given a customer who is signed in" in story
+        assert "# Assumption (to confirm): a standard negative path" in story
+        assert "Scenario: Permission denied" in story
         assert "[Refund policy.md, passage 1]" in story
 
 
@@ -181,28 +205,25 @@ class TestWithoutDocuments:
         assert reply["content"] == "\n\n".join(
             [
                 NOTICE,
-                "**What I understood:** Users should get an email when their export is ready.",
+                "**What I understood:** Users should get an email when their export is ready. "
+                "It touches notifications and alerts and data import and export.",
                 "This project has no documents yet. Upload policies, specifications or meeting "
                 "notes and I will search them and cite what they say.",
-                """**Questions to ask next**
+                """**Questions to ask next, most decisive first**
 
-1. What problem does this solve today, and what happens if we do nothing?
-2. Who exactly will use this, and does each role need to see or do something different?
-3. How will we know it worked: which number should move, and by how much?
-4. Who opens the export: a person in Excel or another system, and which columns and format do \
-they need?
-5. Who may export, and must exported files leave out personal or confidential data?""",
-                """**Edge cases to check**
+1. Which events trigger a notification, and who receives each one?
+2. Which channels are needed (email, SMS, push or in-app), and can people opt out of each?
+3. How quickly must each notification arrive, and what happens if sending fails?
+4. What problem does this solve today, and what happens if we do nothing?
+5. Who exactly will use this, and does each role need to see or do something different?""",
+                """**Edge cases for this feature**
 
-- **Roles and permissions:** Someone exports records they can see on screen but may not share. \
-Does the export apply the same permissions?
-- **Audit, compliance and privacy:** An export with personal data is emailed outside the \
-company. Is the export logged, and should it be restricted?
-- **Performance and scale:** Someone exports 500,000 rows at peak time. Is it built in the \
-background, with a message when it is ready?
-- **Empty and first-use states:** Someone exports a filtered list with no matching rows. Do \
-they get an empty file or a message?""",
-                INVITATION,
+- **Roles and permissions:** Someone exports records they can see on screen but may not share.
+- **Audit, compliance and privacy:** An export with personal data is emailed outside the company.
+- **Performance and scale:** Someone exports 500,000 rows at peak time.
+- **Empty and first-use states:** Someone exports a filtered list with no matching rows.
+- **Notifications:** One action triggers twenty messages to the same person within a minute.""",
+                NEXT_STEP,
             ]
         )
 

@@ -34,7 +34,7 @@ TAXONOMY = [
     "reporting",
 ]
 
-TOOL_NAMES = ["DocumentSearch", "ArtifactGenerator", "ThreadSummarizer"]
+TOOL_NAMES = ["DocumentSearch", "ArtifactGenerator", "ArtifactReader", "ThreadSummarizer"]
 
 ARTIFACT_TYPES = ["user_story", "acceptance_criteria", "requirements_doc", "custom"]
 
@@ -58,7 +58,7 @@ REQUIRED_PHRASES = [
 ]
 
 MIN_WORDS = 900
-MAX_WORDS = 1700
+MAX_WORDS = 2000  # the first-reply shape, the memory and revisions grew it
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_tool_call_budget(prompt: str) -> None:
 
 
 def test_question_budget(prompt: str) -> None:
-    assert "3–5 questions" in prompt
+    assert "at most 5 questions" in prompt
 
 
 def test_injection_rule_treats_documents_as_data(prompt: str) -> None:

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi import FastAPI
@@ -92,19 +93,28 @@ class TestATurnWithTools:
         assert events[0].data == {"message_id": sent["reply_id"], "reply_to": sent["message_id"]}
         tools = [(e.event, e.data.get("tool")) for e in events if e.event.startswith("tool")]
         assert tools == [
+            ("tool_call", "DocumentSearch"),  # the server's own search, before the model
+            ("tool_result", "DocumentSearch"),
             ("tool_call", "DocumentSearch"),
             ("tool_result", "DocumentSearch"),
             ("tool_call", "ArtifactGenerator"),
             ("tool_result", "ArtifactGenerator"),
         ]
-        search_call = next(e for e in events if e.event == "tool_call")
-        assert search_call.data["input"] == {"query": "refund window", "max_results": 3}
-        assert search_call.data["status"] == "executing"
-        result = next(e for e in events if e.event == "tool_result")
-        assert result.data["result_preview"] == "Found 1 passage in 1 document"
+        calls = [e for e in events if e.event == "tool_call"]
+        assert calls[0].data["input"] == {
+            "query": "partial refund window customers",
+            "max_results": 4,
+        }
+        assert calls[1].data["input"] == {"query": "refund window", "max_results": 3}
+        assert calls[1].data["status"] == "executing"
+        results = [e for e in events if e.event == "tool_result"]
+        assert results[1].data["result_preview"] == "Found 1 passage in 1 document"
+        assert results[1].data["passages"] == [
+            {"document_id": ANY, "document_name": "Refund policy.md", "passage": 1}
+        ]
         order = kinds.index
         assert order("tool_result") < order("artifact") < order("complete")
-        assert kinds.index("chunk") < kinds.index("tool_call")
+        assert kinds.index("chunk") < kinds.index("tool_call", kinds.index("tool_result") + 1)
         artifact = next(e for e in events if e.event == "artifact")
         assert artifact.data["type"] == "user_story"
         assert artifact.data["title"] == "Partial refunds"
@@ -133,9 +143,15 @@ class TestATurnWithTools:
         assert reply["id"] == sent["reply_id"]
         assert reply["content"] == text_sent
         assert reply["status"] == "complete"
-        assert reply["model"] == "claude-sonnet-4-5-20250929"
+        assert reply["model"] == "claude-sonnet-5-5"
         assert reply["artifacts"] == [
-            {"id": artifact.data["artifact_id"], "type": "user_story", "title": "Partial refunds"}
+            {
+                "id": artifact.data["artifact_id"],
+                "type": "user_story",
+                "title": "Partial refunds",
+                "version": 1,
+                "latest_version": 1,
+            }
         ]
         with app.state.db.session(write=False) as session:
             stored = session.get(Artifact, artifact.data["artifact_id"])
@@ -145,6 +161,7 @@ class TestATurnWithTools:
                 select(ToolCall).where(ToolCall.message_id == sent["reply_id"])
             ).all()
             assert [(c.tool_name, c.status) for c in calls] == [
+                ("DocumentSearch", "complete"),
                 ("DocumentSearch", "complete"),
                 ("ArtifactGenerator", "complete"),
             ]
@@ -166,12 +183,17 @@ class TestATurnWithTools:
             "tool_result",
             "tool_call",
             "tool_result",
+            "tool_call",
+            "tool_result",
             "chunk",
             "artifact",
             "complete",
         ]
+        # What the live stream said, but for the progress hints, which are of the moment.
+        live_tools = [e.data for e in live if e.event in ("tool_call", "tool_result")]
+        assert [e.data for e in replayed if e.event.startswith("tool")] == live_tools
         live_text = "".join(e.data["content"] for e in live if e.event == "chunk")
-        assert replayed[5].data["content"] == live_text
+        assert replayed[7].data["content"] == live_text
         assert replayed[-1].data["total_tokens"] == live[-1].data["total_tokens"]
 
     def test_the_thread_gets_a_title_after_the_first_exchange(
@@ -201,7 +223,7 @@ class TestATurnWithTools:
                 assert time.monotonic() < deadline, "no title"
                 time.sleep(0.05)
         assert [r.json["model"] for r in claude.requests] == [
-            "claude-sonnet-4-5-20250929",
+            "claude-sonnet-5-5",
             "claude-haiku-4-5",
         ]
 
@@ -227,8 +249,11 @@ class TestProviderRequests:
         claude.enqueue(Reply(text("Hello.")))
         read_events(analyst, send(analyst, thread["id"], "Hi")["stream_url"])
         body = claude.requests[0].json
-        assert body["model"] == "claude-sonnet-4-5-20250929"
-        assert body["max_tokens"] == 4096
+        assert body["model"] == "claude-sonnet-5-5"
+        # Adaptive thinking at medium effort, with room for the thinking and the answer.
+        assert body["thinking"] == {"type": "adaptive"}
+        assert body["output_config"] == {"effort": "medium"}
+        assert body["max_tokens"] == 4096 + 4096
         assert body["stream"] is True
         system = body["system"]
         system_text = "".join(block["text"] for block in system)
@@ -240,7 +265,12 @@ class TestProviderRequests:
         assert system[0]["cache_control"]["type"] == "ephemeral"
         assert system[-1]["text"].startswith("## This project")
         tools = {t["name"]: t for t in body["tools"]}
-        assert set(tools) == {"DocumentSearch", "ArtifactGenerator", "ThreadSummarizer"}
+        assert set(tools) == {
+            "DocumentSearch",
+            "ArtifactGenerator",
+            "ArtifactReader",
+            "ThreadSummarizer",
+        }
         assert body["tools"][-1]["cache_control"]["type"] == "ephemeral"
         search = tools["DocumentSearch"]["input_schema"]
         assert search["required"] == ["query"]
@@ -271,10 +301,12 @@ class TestProviderRequests:
         read_events(analyst, send(analyst, thread["id"], "Second question")["stream_url"])
         messages = claude.requests[-1].json["messages"]
         contents = [
-            m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]
+            m["content"] if isinstance(m["content"], str) else m["content"][-1]["text"]
             for m in messages
         ]
         assert contents == ["First question", "First answer.", "Second question"]
+        # The history ends in a cache breakpoint: the next turn reads all of it from the cache.
+        assert messages[1]["content"][-1]["cache_control"]["type"] == "ephemeral"
 
 
 class TestResume:
@@ -370,7 +402,7 @@ class TestCancel:
     ) -> None:
         claude.enqueue(Reply(text(" ".join(f"w{i}" for i in range(400)), chunks_per_second=40)))
         sent = send(analyst, thread["id"], "Write a lot")
-        first = read_events(analyst, sent["stream_url"], stop_after=6)
+        first = read_events(analyst, sent["stream_url"], stop_after=10)
         response = analyst.post(f"/api/threads/{thread['id']}/messages/{sent['message_id']}/cancel")
         assert response.status_code == 200
         assert response.json() == {"message_id": sent["reply_id"], "status": "cancelled"}
@@ -421,7 +453,14 @@ class TestProviderFailures:
         claude.enqueue(failure, failure, failure)
         sent = send(analyst, thread["id"], "Are you there?")
         events = read_events(analyst, sent["stream_url"])
-        assert [e.event for e in events] == ["start", "error"]
+        assert [e.event for e in events] == [
+            "start",
+            "progress",  # searching the documents with the message
+            "tool_call",
+            "tool_result",
+            "progress",  # waiting for the model
+            "error",
+        ]
         assert events[-1].data["error"] == "ai_service_error"
         assert events[-1].data["message"].startswith(message)
         assert len(claude.requests) == 3
@@ -451,7 +490,15 @@ class TestProviderFailures:
     ) -> None:
         claude.enqueue(Reply(StreamError()), Reply(text("Recovered.")))
         events = read_events(analyst, send(analyst, thread["id"], "Hi")["stream_url"])
-        assert [e.event for e in events] == ["start", "chunk", "complete"]
+        assert [e.event for e in events] == [
+            "start",
+            "progress",
+            "tool_call",
+            "tool_result",
+            "progress",
+            "chunk",
+            "complete",
+        ]
         assert len(claude.requests) == 2
 
     def test_tokens_used_before_a_failure_still_count(

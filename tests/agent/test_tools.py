@@ -139,12 +139,13 @@ class TestSearchCache:
             claude.enqueue(search, Reply(text("Done.")))
             read_events(alice, send(alice, thread["id"], "Refund window?")["stream_url"])
             wait_for_reply(alice, thread["id"])
-        assert len(searches) == 1
+        # The server's search with the message, and the model's: each once.
+        assert len(searches) == 2
         # A new document is found at once: the cached answer is not used.
         alice.document(project["id"], "Refunds v2.md", "The refund window is now 60 days")
         claude.enqueue(search, Reply(text("Done.")))
-        read_events(alice, send(alice, thread["id"], "And now?")["stream_url"])
-        assert len(searches) == 2
+        read_events(alice, send(alice, thread["id"], "Refund window?")["stream_url"])
+        assert len(searches) == 4
         assert "60 days" in tool_results(claude)[-1]
 
 
@@ -229,8 +230,10 @@ class TestOpenAICompatible:
             events = read_events(user, send(user, thread["id"], "Window?")["stream_url"])
             reply = wait_for_reply(user, thread["id"])
         app.state.db.dispose()
-        assert [e.event for e in events if e.event != "chunk"] == [
+        assert [e.event for e in events if e.event not in ("chunk", "progress")] == [
             "start",
+            "tool_call",  # the server's search with the message
+            "tool_result",
             "tool_call",
             "tool_result",
             "complete",
@@ -242,7 +245,12 @@ class TestOpenAICompatible:
         assert first["messages"][0]["role"] == "system"
         assert "You are BA Assistant" in first["messages"][0]["content"]
         functions = {t["function"]["name"]: t["function"] for t in first["tools"]}
-        assert set(functions) == {"DocumentSearch", "ArtifactGenerator", "ThreadSummarizer"}
+        assert set(functions) == {
+            "DocumentSearch",
+            "ArtifactGenerator",
+            "ArtifactReader",
+            "ThreadSummarizer",
+        }
         search = functions["DocumentSearch"]["parameters"]
         assert search["required"] == ["query"]
         assert search["properties"]["max_results"]["maximum"] == 10

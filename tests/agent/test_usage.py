@@ -34,15 +34,19 @@ class TestUsage:
         reply(analyst, thread["id"])
         usage = analyst.get("/api/me/usage").json()
         tokens = 1_000_000 + 100_000 + 2000 + 500
-        # claude-sonnet-4-5: $3 per million input tokens, $15 per million output tokens.
-        cost = round((1_002_000 * 3 + 100_500 * 15) / 1_000_000, 6)
+        # claude-sonnet-5-5: $2 per million input tokens, $10 per million output tokens.
+        cost = round((1_002_000 * 2 + 100_500 * 10) / 1_000_000, 6)
         assert usage == {
-            "today": {"tokens": tokens, "cost_usd": cost},
-            "month": {"tokens": tokens, "cost_usd": cost},
+            "today": {"tokens": tokens, "cost_usd": cost, "unpriced_tokens": 0},
+            "month": {"tokens": tokens, "cost_usd": cost, "unpriced_tokens": 0},
             "daily_token_limit": None,
         }
         other = sign_in(client, "bob@example.com")
-        assert other.get("/api/me/usage").json()["today"] == {"tokens": 0, "cost_usd": 0.0}
+        assert other.get("/api/me/usage").json()["today"] == {
+            "tokens": 0,
+            "cost_usd": 0.0,
+            "unpriced_tokens": 0,
+        }
 
     def test_cached_input_is_priced_at_the_cache_rate(
         self, claude: FakeAnthropic, analyst: ApiUser
@@ -62,8 +66,8 @@ class TestUsage:
         complete = reply(analyst, thread["id"])[-1].data
         assert complete["cache_read_tokens"] == 1_000_000
         assert complete["cache_write_tokens"] == 100_000
-        # 100k fresh at $3, 1M read at $0.30, 100k written at $3.75 (per million).
-        assert complete["cost_usd"] == 0.975
+        # 100k fresh at $2, 1M read at $0.10, 100k written at $2.50 (per million).
+        assert complete["cost_usd"] == 0.55
 
 
 class TestDailyAllowance:
@@ -124,7 +128,7 @@ class TestMetrics:
         )
         reply(analyst, thread["id"])
         metrics = client.get("/metrics").text
-        model = 'model="claude-sonnet-4-5-20250929"'
+        model = 'model="claude-sonnet-5-5"'
         assert f'ai_replies_total{{{model},outcome="complete"}} 1.0' in metrics
         assert f'ai_tokens_total{{kind="input",{model}}} 300.0' in metrics
         assert f'ai_tokens_total{{kind="output",{model}}} 30.0' in metrics

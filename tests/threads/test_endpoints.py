@@ -6,7 +6,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from ba_assistant.models import Artifact, Message
+from ba_assistant.artifacts import service as artifacts
+from ba_assistant.models import Message
 from ba_assistant.models.base import utcnow
 from tests.conftest import ApiUser, wait_for_reply
 
@@ -171,18 +172,22 @@ class TestListMessages:
         thread = alice.thread(project["id"])
         ids = self._seed(app, thread["id"], 2)
         with app.state.db.session() as session:
-            artifact = Artifact(
-                message_id=ids[1],
+            artifact_id = artifacts.create_artifact(
+                session,
                 thread_id=thread["id"],
-                type="user_story",
+                message_id=ids[1],
+                kind="user_story",
                 title="Refund request",
                 content="As a customer…",
-            )
-            session.add(artifact)
-            session.flush()
-            artifact_id = artifact.id
+            ).id
         messages = alice.get(f"/api/threads/{thread['id']}/messages").json()["messages"]
         assert messages[0]["artifacts"] == []
         assert messages[1]["artifacts"] == [
-            {"id": artifact_id, "type": "user_story", "title": "Refund request"}
+            {
+                "id": artifact_id,
+                "type": "user_story",
+                "title": "Refund request",
+                "version": 1,
+                "latest_version": 1,
+            }
         ]

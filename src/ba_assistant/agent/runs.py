@@ -1,11 +1,13 @@
 """Replies as background runs owned by the server, not by the HTTP connection.
 
 ``POST /threads/{id}/messages`` stores the analyst's message and an empty reply (status
-``streaming``) and starts a run. The run talks to the model, publishes numbered events to the
-hub (``start``, ``chunk``, ``tool_call``, ``tool_result``, ``artifact``, then ``complete`` or
-``error``) and saves the reply: its text every few seconds while it is written, and at the end
-with the model, token counts and cost. A client that disconnects, reloads or switches device
-loses nothing: the run goes on and the stream can be picked up again.
+``streaming``) and starts a run. The run searches the project's documents with the message,
+talks to the model, publishes numbered events to the hub (``start``, ``progress``, ``chunk``,
+``tool_call``, ``tool_result``, ``artifact``, then ``complete`` or ``error``) and saves the
+reply: its text every few seconds while it is written, and at the end with the model, token
+counts and cost. A client that disconnects, reloads or switches device loses nothing: the run
+goes on and the stream can be picked up again. After the reply, in the background, the thread
+gets a title, and messages that left the history window are folded into its memory.
 """
 
 from __future__ import annotations
@@ -14,18 +16,11 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import structlog
 from pydantic_ai import AgentRunResultEvent
-from pydantic_ai.exceptions import (
-    ModelAPIError,
-    ModelHTTPError,
-    ModelRequestTimeout,
-    UsageLimitExceeded,
-)
 from pydantic_ai.messages import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
@@ -33,27 +28,47 @@ from pydantic_ai.messages import (
     PartStartEvent,
     TextPart,
     TextPartDelta,
+    ThinkingPart,
+    ToolCallPart,
+    UserContent,
 )
 from pydantic_ai.usage import RunUsage, UsageLimits
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
-from ba_assistant.agent.agent import ModelChoice, analyst, choose_model, history
+from ba_assistant.agent.agent import ModelChoice, analyst, choose_model
+from ba_assistant.agent.context import FoundPassage, TurnContext, history, turn_prompt
+from ba_assistant.agent.failures import friendly_error, retry_in_app
 from ba_assistant.agent.hub import EventHub
-from ba_assistant.agent.pricing import cost_of, record_usage
+from ba_assistant.agent.memory import plan_fold, store_fold
+from ba_assistant.agent.offline_content import key_terms
+from ba_assistant.agent.pricing import cost_of
 from ba_assistant.agent.summaries import Summarizer
 from ba_assistant.agent.tools import (
     MAX_TOOL_CALLS,
     AnalystDeps,
-    ProjectBrief,
     Publish,
     SearchCache,
+    search_passages,
+    search_preview,
+)
+from ba_assistant.agent.turns import (
+    ReplyContext,
+    ReplyJob,
+    SavedReply,
+    finish_tool_call,
+    first_messages,
+    load_context,
+    record_tool_call,
+    save_reply,
+    save_text,
 )
 from ba_assistant.config import Settings
 from ba_assistant.db import Database
-from ba_assistant.models import Document, Message, Project, Thread, ToolCall
-from ba_assistant.models.base import utcnow
+from ba_assistant.documents.excerpts import excerpt
+from ba_assistant.models import Thread
 from ba_assistant.observability import Metrics
+
+__all__ = ["MAX_RUNNING_PER_USER", "ReplyJob", "RunManager"]
 
 log = structlog.get_logger(__name__)
 
@@ -63,17 +78,12 @@ STREAM_ATTEMPTS = 3  # for failures the SDK does not retry, before anything was 
 RETRY_BACKOFF_SECONDS = 1.0
 FINAL_SAVE_ATTEMPTS = 3
 MAX_MODEL_REQUESTS = MAX_TOOL_CALLS + 3  # a hard stop for a model that keeps calling tools
-MAX_DOCUMENTS_LISTED = 200
-PREVIEW_CHARS = 500
-
-
-@dataclass(frozen=True)
-class ReplyJob:
-    user_id: str
-    project_id: str
-    thread_id: str
-    message_id: str  # the analyst's message: the stream's key
-    reply_id: str  # the assistant message being written
+FIRST_SEARCH_RESULTS = 4
+FIRST_SEARCH_WORDS = 120  # per passage: whole sentences around the match
+FOLD_WAIT_SECONDS = 15.0
+# What the analyst is told is going on while no text flows, by the tool the model is calling.
+TOOL_ACTIVITY = {"DocumentSearch": "searching"}
+MODEL_EVENTS = frozenset({"chunk", "tool_call", "tool_result", "artifact"})
 
 
 @dataclass
@@ -82,11 +92,11 @@ class _Progress:
     saved_at: float = field(default_factory=time.monotonic)
     saving: asyncio.Task[None] | None = None
     first_chunk_at: float | None = None
-    published: int = 0  # events after "start": nothing to retry once the analyst saw any
+    shown: int = 0  # the model's events seen by the analyst: nothing to retry once there are any
+    activity: str | None = None  # the last progress published, None while text flows
     tool_rows: dict[str, tuple[str, float]] = field(default_factory=dict)
     usage: RunUsage | None = None
     events: Any = None  # the run's event handle, for its usage when it fails part-way
-    finishing: bool = False
     closed: bool = False
 
     @property
@@ -113,6 +123,7 @@ class RunManager:
         self._finishing: set[str] = set()
         self._reserved: dict[str, int] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._folds: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -192,6 +203,12 @@ class RunManager:
         if task is not None:
             await asyncio.wait({task})
 
+    async def settled(self, thread_id: str) -> None:
+        """Waits for the thread's background work (its memory being folded) to finish."""
+        fold = self._folds.get(thread_id)
+        if fold is not None:
+            await asyncio.wait({fold})
+
     async def shutdown(self) -> None:
         """Server stopping: replies still running end as ``interrupted`` with their text."""
         tasks = [*self._tasks.values(), *self._background]
@@ -206,6 +223,12 @@ class RunManager:
         self._cancelled.discard(message_id)
         self._finishing.discard(message_id)
 
+    def _in_background(self, name: str, work: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
     # --- one run ------------------------------------------------------------------------------
 
     async def _run(self, job: ReplyJob) -> None:
@@ -215,16 +238,14 @@ class RunManager:
 
         async def publish(event: str, data: dict[str, Any]) -> None:
             await self.hub.publish(job.message_id, event, data)
-            if event != "start":
-                progress.published += 1
+            if event in MODEL_EVENTS:
+                progress.shown += 1
 
         status, error = "complete", None
         try:
             try:
                 await publish("start", {"message_id": job.reply_id, "reply_to": job.message_id})
-                context = await self.database.read(
-                    lambda session: load_context(session, job, self.settings.ai_history_messages)
-                )
+                context = await self._context(job)
                 deps = AnalystDeps(
                     user_id=job.user_id,
                     project_id=job.project_id,
@@ -236,14 +257,17 @@ class RunManager:
                     summarize=self.summarizer.summarize,
                     brief=context.brief,
                 )
+                found = await self._search_first(job, context, deps, progress, publish)
+                progress.shown = 0  # the server's own search: the model has shown nothing yet
+                messages = history(context.window)
+                prompt = turn_prompt(context.prompt, found, after_history=bool(messages))
                 for attempt in range(1, STREAM_ATTEMPTS + 1):
                     try:
-                        await self._converse(job, context, deps, choice, progress, publish, started)
+                        await self._activity("thinking", progress, publish)
+                        await self._converse(job, prompt, messages, deps, choice, progress, started)
                         break
                     except Exception as exc:
-                        if progress.published or attempt == STREAM_ATTEMPTS:
-                            raise
-                        if not retry_in_app(exc):
+                        if progress.shown or attempt == STREAM_ATTEMPTS or not retry_in_app(exc):
                             raise
                         log.info("reply_retry", reply_id=job.reply_id, attempt=attempt)
                         deps.tool_calls = 0
@@ -251,7 +275,8 @@ class RunManager:
             except asyncio.CancelledError:
                 status = "cancelled" if job.message_id in self._cancelled else "interrupted"
             except Exception as exc:
-                status, error = "error", friendly_error(exc)
+                status = "error"
+                error = friendly_error(exc, model=choice.name, setting=choice.setting)
                 log.warning(
                     "reply_failed",
                     reply_id=job.reply_id,
@@ -274,19 +299,104 @@ class RunManager:
                     },
                 )
 
-    async def _converse(
+    async def _context(self, job: ReplyJob) -> ReplyContext:
+        """The turn's context. When older messages have not reached the memory yet (its fold
+        is still running, or failed last time), the fold gets a chance first: a message that
+        is in neither is not seen by the model."""
+        load = partial(
+            load_context,
+            job=job,
+            messages=self.settings.ai_history_messages,
+            tokens=self.settings.ai_history_tokens,
+        )
+        context = await self.database.read(lambda session: load(session))
+        if context.window.unsummarised:
+            self._fold_later(job)
+            fold = self._folds.get(job.thread_id)
+            if fold is not None:
+                await asyncio.wait({fold}, timeout=FOLD_WAIT_SECONDS)
+            context = await self.database.read(lambda session: load(session))
+        return context
+
+    async def _search_first(
         self,
         job: ReplyJob,
         context: ReplyContext,
         deps: AnalystDeps,
-        choice: ModelChoice,
         progress: _Progress,
         publish: Publish,
+    ) -> TurnContext:
+        """The project's documents searched with the analyst's message before the model is
+        asked, so that a first reply is grounded even if the model never calls a tool."""
+        if not context.brief.documents:
+            return TurnContext(artifacts=context.artifacts)
+        query = " ".join(key_terms(context.prompt, limit=8)) or context.prompt[:500]
+        await self._activity("searching", progress, publish)
+        arguments = {"query": query, "max_results": FIRST_SEARCH_RESULTS}
+        await publish(
+            "tool_call", {"tool": "DocumentSearch", "status": "executing", "input": arguments}
+        )
+        row_id = await self.database.write(
+            lambda session: record_tool_call(session, job.reply_id, "DocumentSearch", arguments)
+        )
+        began = time.monotonic()
+        try:
+            hits = await search_passages(deps, query, FIRST_SEARCH_RESULTS)
+        except Exception as exc:  # the model can still search for itself
+            log.warning("first_search_failed", reply_id=job.reply_id, error=type(exc).__name__)
+            await self._tool_done(row_id, "DocumentSearch", "Search failed", began, None, publish)
+            return TurnContext(artifacts=context.artifacts)
+        found = [
+            FoundPassage(
+                hit.document_id,
+                hit.document_name,
+                hit.passage,
+                excerpt(hit.text, query, max_words=FIRST_SEARCH_WORDS),
+            )
+            for hit in hits
+        ]
+        await self._tool_done(
+            row_id, "DocumentSearch", search_preview(found), began, found, publish
+        )
+        return TurnContext(searched=True, query=query, passages=found, artifacts=context.artifacts)
+
+    async def _tool_done(
+        self,
+        row_id: str,
+        tool: str,
+        preview: str,
+        began: float,
+        found: list[FoundPassage] | None,
+        publish: Publish,
+    ) -> None:
+        data: dict[str, Any] = {"tool": tool, "result_preview": preview}
+        if found is not None:
+            data["passages"] = [p.citation() for p in found]
+        await publish("tool_result", data)
+        duration = int((time.monotonic() - began) * 1000)
+        await self.database.write(
+            lambda session: finish_tool_call(session, row_id, preview, duration, found)
+        )
+
+    async def _activity(self, activity: str, progress: _Progress, publish: Publish) -> None:
+        """Tells the analyst what is going on while no text flows (never the same twice)."""
+        if progress.activity != activity:
+            progress.activity = activity
+            await publish("progress", {"activity": activity})
+
+    async def _converse(
+        self,
+        job: ReplyJob,
+        prompt: list[UserContent],
+        messages: list[Any],
+        deps: AnalystDeps,
+        choice: ModelChoice,
+        progress: _Progress,
         started: float,
     ) -> None:
         async with analyst.run_stream_events(
-            context.prompt,
-            message_history=history(context.history),
+            prompt,
+            message_history=messages,
             deps=deps,
             model=choice.model,
             model_settings=choice.settings,
@@ -294,7 +404,7 @@ class RunManager:
         ) as events:
             progress.events = events
             async for event in events:
-                await self._on_event(job, event, progress, deps, publish, started)
+                await self._on_event(job, event, progress, deps, started)
 
     async def _on_event(
         self,
@@ -302,36 +412,51 @@ class RunManager:
         event: object,
         progress: _Progress,
         deps: AnalystDeps,
-        publish: Publish,
         started: float,
     ) -> None:
-        if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
-            separator = "\n\n" if progress.text and not progress.content.endswith("\n") else ""
-            await self._chunk(job, separator + event.part.content, progress, publish, started)
+        publish = deps.publish
+        if isinstance(event, PartStartEvent):
+            part = event.part
+            if isinstance(part, TextPart):
+                separator = "\n\n" if progress.text and not progress.content.endswith("\n") else ""
+                await self._chunk(job, separator + part.content, progress, publish, started)
+            elif isinstance(part, ThinkingPart):
+                await self._activity("thinking", progress, publish)
+            elif isinstance(part, ToolCallPart):
+                activity = TOOL_ACTIVITY.get(part.tool_name, "writing")
+                await self._activity(activity, progress, publish)
         elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
             await self._chunk(job, event.delta.content_delta, progress, publish, started)
         elif isinstance(event, FunctionToolCallEvent):
             call = event.part
-            arguments = call.args_as_dict() if event.args_valid else {}
+            arguments = _arguments(call) if event.args_valid is not False else {}
             await publish(
                 "tool_call", {"tool": call.tool_name, "status": "executing", "input": arguments}
             )
             row_id = await self.database.write(
-                lambda session: _record_tool_call(session, job.reply_id, call.tool_name, arguments)
+                lambda session: record_tool_call(session, job.reply_id, call.tool_name, arguments)
             )
             progress.tool_rows[call.tool_call_id] = (row_id, time.monotonic())
             self.metrics.tool_calls.labels(call.tool_name).inc()
         elif isinstance(event, FunctionToolResultEvent):
             result = event.part
-            preview = deps.previews.pop(result.tool_call_id, None) or _preview(result.content)
-            await publish("tool_result", {"tool": result.tool_name, "result_preview": preview})
+            if getattr(result, "outcome", "success") == "retried":
+                preview = "Input did not fit the tool: the AI was asked to correct it"
+            else:
+                preview = deps.previews.pop(result.tool_call_id, "") or _preview(result.content)
+            found = deps.found.pop(result.tool_call_id, None)
             row = progress.tool_rows.pop(result.tool_call_id, None)
+            data: dict[str, Any] = {"tool": result.tool_name, "result_preview": preview}
+            if found is not None:
+                data["passages"] = [p.citation() for p in found]
+            await publish("tool_result", data)
             if row is not None:
                 row_id, began = row
                 duration = int((time.monotonic() - began) * 1000)
                 await self.database.write(
-                    lambda session: _finish_tool_call(session, row_id, preview, duration)
+                    lambda session: finish_tool_call(session, row_id, preview, duration, found)
                 )
+            await self._activity("thinking", progress, publish)  # the model reads the result
         elif isinstance(event, AgentRunResultEvent):
             progress.usage = event.result.usage
 
@@ -345,6 +470,7 @@ class RunManager:
             self.metrics.first_chunk.labels(self.model.name).observe(
                 progress.first_chunk_at - started
             )
+        progress.activity = None
         progress.text.append(text)
         await publish("chunk", {"content": text})
         saving = progress.saving
@@ -358,7 +484,7 @@ class RunManager:
 
     async def _save_text(self, reply_id: str, content: str) -> None:
         try:
-            await self.database.write(lambda session: _save_text(session, reply_id, content))
+            await self.database.write(lambda session: save_text(session, reply_id, content))
         except Exception as exc:  # the final save writes the whole text anyway
             log.warning("reply_save_failed", reply_id=reply_id, error=type(exc).__name__)
 
@@ -380,7 +506,7 @@ class RunManager:
         saved = SavedReply(needs_title=False)
         for attempt in range(1, FINAL_SAVE_ATTEMPTS + 1):
             save = partial(
-                _save_reply,
+                save_reply,
                 job=job,
                 content=content,
                 status=status,
@@ -412,13 +538,30 @@ class RunManager:
             "output_tokens": usage.output_tokens,
             "cache_read_tokens": usage.cache_read_tokens,
             "cache_write_tokens": usage.cache_write_tokens,
-            "cost_usd": float(cost),
+            "cost_usd": float(cost) if cost is not None else None,
         }
         if status == "error":
             await publish("error", {"error": "ai_service_error", "message": error, **totals})
         else:
             await publish("complete", totals)
         progress.closed = True
+        self._count(choice, status, usage, cost)
+        log.info(
+            "reply_finished",
+            reply_id=job.reply_id,
+            status=status,
+            model=choice.name,
+            input_tokens=usage.input_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            output_tokens=usage.output_tokens,
+        )
+        if status == "complete" and saved.needs_title:
+            # Outside the run: the reply is done, and must not count against the user's limit.
+            self._in_background(f"title-{job.thread_id}", self._title(job))
+        if status in ("complete", "cancelled", "error"):
+            self._fold_later(job)
+
+    def _count(self, choice: ModelChoice, status: str, usage: RunUsage, cost: Any) -> None:
         self.metrics.replies.labels(status, choice.name).inc()
         for kind, count in (
             ("input", usage.input_tokens),
@@ -427,27 +570,13 @@ class RunManager:
             ("cache_write", usage.cache_write_tokens),
         ):
             self.metrics.tokens.labels(choice.name, kind).inc(count)
-        self.metrics.cost.labels(choice.name).inc(float(cost))
-        log.info(
-            "reply_finished",
-            reply_id=job.reply_id,
-            status=status,
-            model=choice.name,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-        )
-        if status == "complete" and saved.needs_title:
-            # Outside the run: the reply is done, and must not count against the user's limit.
-            titling = asyncio.create_task(self._title(job), name=f"title-{job.thread_id}")
-            self._background.add(titling)
-            titling.add_done_callback(self._background.discard)
+        if cost is not None:
+            self.metrics.cost.labels(choice.name).inc(float(cost))
 
     async def _title(self, job: ReplyJob) -> None:
         try:
             conversation = await self.database.read(
-                lambda session: [
-                    (m.role, m.content) for m in _messages(session, job.thread_id, limit=4)
-                ]
+                lambda session: first_messages(session, job.thread_id, limit=4)
             )
             title = await self.summarizer.title(conversation, user_id=job.user_id)
             if title:
@@ -461,171 +590,55 @@ class RunManager:
         except Exception as exc:  # a title is a nicety: never let it fail the reply
             log.warning("thread_title_failed", thread_id=job.thread_id, error=type(exc).__name__)
 
+    # --- the thread's memory ------------------------------------------------------------------
 
-# --- the database side ---------------------------------------------------------------------
+    def _fold_later(self, job: ReplyJob) -> None:
+        """Folds the messages that left the window into the memory, one fold per thread at a
+        time, after the reply (and outside it)."""
+        running = self._folds.get(job.thread_id)
+        if running is not None and not running.done():
+            return
+        task = self._in_background(f"memory-{job.thread_id}", self._fold(job))
+        self._folds[job.thread_id] = task
+        task.add_done_callback(lambda done: self._fold_done(job.thread_id, done))
 
+    def _fold_done(self, thread_id: str, task: asyncio.Task[None]) -> None:
+        if self._folds.get(thread_id) is task:
+            del self._folds[thread_id]
 
-@dataclass(frozen=True)
-class ReplyContext:
-    prompt: str
-    history: list[tuple[str, str]]
-    brief: ProjectBrief
-
-
-@dataclass(frozen=True)
-class SavedReply:
-    needs_title: bool
-
-
-def load_context(session: Session, job: ReplyJob, history_limit: int) -> ReplyContext:
-    project = session.get(Project, job.project_id)
-    thread = session.get(Thread, job.thread_id)
-    message = session.get(Message, job.message_id)
-    if project is None or thread is None or message is None:
-        raise LookupError("the thread or message was deleted")
-    names = list(
-        session.scalars(
-            select(Document.name)
-            .where(Document.project_id == project.id)
-            .order_by(Document.created_at, Document.id)
-            .limit(MAX_DOCUMENTS_LISTED + 1)
-        )
-    )
-    if len(names) > MAX_DOCUMENTS_LISTED:
-        total = session.scalar(
-            select(func.count()).select_from(Document).where(Document.project_id == project.id)
-        )
-        names = [
-            *names[:MAX_DOCUMENTS_LISTED],
-            f"… and {int(total or 0) - MAX_DOCUMENTS_LISTED} more",
-        ]
-    earlier = session.scalars(
-        select(Message)
-        .where(
-            Message.thread_id == thread.id,
-            Message.created_at <= message.created_at,
-            Message.id != message.id,
-            Message.id != job.reply_id,
-            Message.content != "",
-        )
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(history_limit + 1)
-    ).all()
-    older_exist = len(earlier) > history_limit
-    window = list(reversed(earlier[:history_limit]))
-    brief = ProjectBrief(
-        name=project.name,
-        description=project.description,
-        documents=names,
-        summary=thread.summary if older_exist else None,
-    )
-    return ReplyContext(
-        prompt=message.content,
-        history=[(m.role, m.content) for m in window],
-        brief=brief,
-    )
+    async def _fold(self, job: ReplyJob) -> None:
+        limits = {
+            "messages": self.settings.ai_history_messages,
+            "tokens": self.settings.ai_history_tokens,
+        }
+        try:
+            fold = await self.database.read(
+                lambda session: plan_fold(session, job.thread_id, **limits)
+            )
+            if fold is None:
+                return
+            memory = await self.summarizer.fold(fold, user_id=job.user_id)
+            stored = await self.database.write(lambda session: store_fold(session, fold, memory))
+            log.info(
+                "thread_memory_folded",
+                thread_id=job.thread_id,
+                messages=len(fold.messages),
+                stored=stored,
+            )
+        except Exception as exc:  # the next reply tries again; nothing is lost meanwhile
+            log.warning("thread_memory_failed", thread_id=job.thread_id, error=type(exc).__name__)
 
 
-def _messages(session: Session, thread_id: str, *, limit: int) -> list[Message]:
-    rows = session.scalars(
-        select(Message)
-        .where(Message.thread_id == thread_id, Message.content != "")
-        .order_by(Message.created_at, Message.id)
-        .limit(limit)
-    ).all()
-    return list(rows)
-
-
-def _record_tool_call(session: Session, reply_id: str, tool: str, arguments: dict[str, Any]) -> str:
-    row = ToolCall(
-        message_id=reply_id,
-        tool_name=tool,
-        input_json=json.dumps(arguments, ensure_ascii=False)[:20_000],
-        status="executing",
-    )
-    session.add(row)
-    session.flush()
-    return row.id
-
-
-def _finish_tool_call(session: Session, row_id: str, preview: str, duration_ms: int) -> None:
-    failed = preview.startswith(("Search failed", "Saving failed", "Summary failed"))
-    session.execute(
-        update(ToolCall)
-        .where(ToolCall.id == row_id)
-        .values(
-            status="error" if failed else "complete",
-            result_preview=preview[:PREVIEW_CHARS],
-            duration_ms=duration_ms,
-        )
-    )
-
-
-def _save_text(session: Session, reply_id: str, content: str) -> None:
-    session.execute(
-        update(Message)
-        .where(Message.id == reply_id, Message.status == "streaming")
-        .values(content=content)
-    )
-
-
-def _save_reply(
-    session: Session,
-    job: ReplyJob,
-    content: str,
-    status: str,
-    error: str | None,
-    model: str,
-    usage: RunUsage,
-    cost: Decimal,
-    open_tools: list[str] | None = None,
-) -> SavedReply:
-    now = utcnow()
-    if open_tools:  # tools still running when the reply stopped
-        session.execute(
-            update(ToolCall)
-            .where(ToolCall.id.in_(open_tools), ToolCall.status == "executing")
-            .values(status="cancelled" if status != "error" else "error")
-        )
-    session.execute(
-        update(Message)
-        .where(Message.id == job.reply_id)
-        .values(
-            content=content,
-            status=status,
-            error_message=error,
-            model=model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            token_count=usage.input_tokens + usage.output_tokens,
-            cost_usd=cost,
-            completed_at=now,
-        )
-    )
-    record_usage(session, job.user_id, "reply", model, usage, cost)
-    thread = session.get(Thread, job.thread_id)
-    if thread is None:
-        return SavedReply(needs_title=False)
-    thread.last_message_at = now
-    return SavedReply(needs_title=thread.title is None)
+def _arguments(call: ToolCallPart) -> dict[str, Any]:
+    try:
+        return call.args_as_dict()
+    except ValueError:
+        return {}
 
 
 def _preview(content: object) -> str:
     text = content if isinstance(content, str) else json.dumps(content, default=str)
     return " ".join(text.split())[:200]
-
-
-def recover_interrupted(session: Session) -> int:
-    """Replies left ``streaming`` by a crash: their run is gone, keep their text."""
-    result = session.execute(
-        update(Message)
-        .where(Message.status == "streaming")
-        .values(status="interrupted", completed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _usage_so_far(progress: _Progress) -> RunUsage | None:
@@ -637,48 +650,3 @@ def _usage_so_far(progress: _Progress) -> RunUsage | None:
     except Exception:  # the run never started
         return None
     return usage
-
-
-def retry_in_app(exc: BaseException) -> bool:
-    """Failures the SDK does not retry but a fresh attempt may cure, when nothing has been
-    shown yet: an error event inside the stream (Anthropic's ``overloaded_error`` as its first
-    event), a connection dropped after the headers. HTTP errors (429, 5xx, 529) and timeouts
-    were already retried by the SDK with backoff: retrying them again would make nine."""
-    if isinstance(exc, UsageLimitExceeded):
-        return False
-    if getattr(exc, "in_stream", False):
-        return getattr(exc, "status_code", None) not in (400, 401, 403, 404, 413)
-    if isinstance(exc, ModelRequestTimeout | TimeoutError) or "Timeout" in type(exc).__name__:
-        return False
-    if isinstance(getattr(exc, "status_code", None), int):
-        return False
-    return (
-        isinstance(exc, ModelAPIError)
-        or "Protocol" in type(exc).__name__
-        or ("ReadError" in type(exc).__name__)
-    )
-
-
-def friendly_error(exc: BaseException) -> str:
-    """What the analyst reads when the AI service fails: what happened, what to do."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, ModelHTTPError) or isinstance(status, int):
-        if status == 429:
-            return "The AI service is busy right now (rate limited). Try again in a minute."
-        if status in (529, 503):
-            return "The AI service is overloaded right now. Try again in a few moments."
-        if status in (401, 403):
-            return (
-                "The AI service refused our credentials. Ask the administrator to check the "
-                "API key."
-            )
-        if status == 400:
-            return "The AI service could not process this message. Try rephrasing it."
-        return "The AI service failed to answer. Try again."
-    if isinstance(exc, ModelRequestTimeout | TimeoutError) or "Timeout" in type(exc).__name__:
-        return "The AI service did not answer in time. Try again."
-    if isinstance(exc, LookupError):
-        return "This thread was deleted while the reply was being written."
-    if isinstance(exc, UsageLimitExceeded):
-        return "This reply took too many steps. Try a narrower question."
-    return "The connection to the AI service failed while writing this reply. Try again."

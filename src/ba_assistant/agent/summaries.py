@@ -1,7 +1,8 @@
-"""Thread titles and summaries.
+"""Thread titles, summaries and the rolling memory.
 
 With a model configured they come from ``AI_TITLE_MODEL`` (a cheap model of the same
-provider) or else the main model; the offline assistant makes them from the thread's own words.
+provider: Claude Haiku by default), with a small ``max_tokens`` and no thinking; the offline
+assistant makes them from the thread's own words.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ import re
 from pydantic_ai import Agent
 from pydantic_ai.usage import RunUsage
 
-from ba_assistant.agent.agent import OFFLINE_MODEL, ModelChoice, title_model
+from ba_assistant.agent.agent import OFFLINE_MODEL, ModelChoice, title_model, with_max_tokens
+from ba_assistant.agent.memory import (
+    MEMORY_INSTRUCTIONS,
+    Fold,
+    clean_memory,
+    fold_transcript,
+    offline_memory,
+)
 from ba_assistant.agent.offline_content import feature_name
 from ba_assistant.agent.pricing import cost_of, record_usage
 from ba_assistant.agent.tools import AnalystDeps, thread_messages
@@ -20,6 +28,9 @@ from ba_assistant.db import Database
 
 SUMMARY_MESSAGES = 30
 TITLE_MAX = 80
+TITLE_MAX_TOKENS = 40
+SUMMARY_MAX_TOKENS = 300
+MEMORY_MAX_TOKENS = 900
 
 _summary_agent = Agent(
     output_type=str,
@@ -40,6 +51,7 @@ _title_agent = Agent(
     ),
     name="ba-title",
 )
+_memory_agent = Agent(output_type=str, instructions=MEMORY_INSTRUCTIONS, name="ba-memory")
 
 
 class Summarizer:
@@ -70,9 +82,26 @@ class Summarizer:
         if self.offline:
             return offline_summary(messages)
         choice = self.cheap
-        result = await _summary_agent.run(_transcript(messages), model=choice.model)
+        result = await _summary_agent.run(
+            _transcript(messages),
+            model=choice.model,
+            model_settings=with_max_tokens(choice, SUMMARY_MAX_TOKENS),
+        )
         await self._meter(deps.database, deps.user_id, "summary", choice, result.usage)
         return " ".join(str(result.output).split())[:1200]
+
+    async def fold(self, fold: Fold, *, user_id: str) -> str:
+        """The memory with these messages folded in."""
+        if self.offline:
+            return offline_memory(fold.memory, fold.messages)
+        choice = self.cheap
+        result = await _memory_agent.run(
+            fold_transcript(fold),
+            model=choice.model,
+            model_settings=with_max_tokens(choice, MEMORY_MAX_TOKENS),
+        )
+        await self._meter(self.database, user_id, "memory", choice, result.usage)
+        return clean_memory(str(result.output))
 
     async def _meter(
         self, database: Database, user_id: str, kind: str, choice: ModelChoice, usage: RunUsage
@@ -86,7 +115,11 @@ class Summarizer:
         if self.offline:
             return feature_name(conversation)[:TITLE_MAX]
         choice = self.cheap
-        result = await _title_agent.run(_transcript(conversation), model=choice.model)
+        result = await _title_agent.run(
+            _transcript(conversation),
+            model=choice.model,
+            model_settings=with_max_tokens(choice, TITLE_MAX_TOKENS),
+        )
         await self._meter(self.database, user_id, "title", choice, result.usage)
         return " ".join(str(result.output).strip().strip('"').split())[:TITLE_MAX]
 

@@ -45,6 +45,45 @@ def edit_artifact(session: Session, artifact: Artifact, data: ArtifactUpdate) ->
     content = data.content if data.content is not None else artifact.content
     if title == artifact.title and content == artifact.content:
         return artifact  # nothing changed: no new version
+    return _save_version(session, artifact, title, content, message_id=None)
+
+
+def create_artifact(
+    session: Session, *, thread_id: str, message_id: str, kind: str, title: str, content: str
+) -> Artifact:
+    """A new artifact written by the AI reply ``message_id``: its version 1."""
+    artifact = Artifact(
+        message_id=message_id,
+        thread_id=thread_id,
+        type=kind,
+        title=title,
+        content=content,
+        version=1,
+    )
+    session.add(artifact)
+    session.flush()
+    session.add(
+        ArtifactVersion(
+            artifact_id=artifact.id, version=1, title=title, content=content, message_id=message_id
+        )
+    )
+    session.flush()
+    return artifact
+
+
+def revise_artifact(
+    session: Session, artifact: Artifact, *, title: str, content: str, message_id: str
+) -> Artifact:
+    """The AI's new version of an artifact, whatever was saved since it read it: the analyst's
+    edits stay as earlier versions."""
+    if title == artifact.title and content == artifact.content:
+        return artifact
+    return _save_version(session, artifact, title, content, message_id=message_id)
+
+
+def _save_version(
+    session: Session, artifact: Artifact, title: str, content: str, *, message_id: str | None
+) -> Artifact:
     number = artifact.version + 1
     claimed = session.execute(
         update(Artifact)
@@ -55,7 +94,13 @@ def edit_artifact(session: Session, artifact: Artifact, data: ArtifactUpdate) ->
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("Someone saved this artifact at the same moment: reload it")
     session.add(
-        ArtifactVersion(artifact_id=artifact.id, version=number, title=title, content=content)
+        ArtifactVersion(
+            artifact_id=artifact.id,
+            version=number,
+            title=title,
+            content=content,
+            message_id=message_id,
+        )
     )
     try:
         session.flush()

@@ -212,16 +212,22 @@ def _stem(word: str) -> str:
     return word
 
 
-def _matcher(terms: list[Term]) -> tuple[set[str], tuple[str, ...]]:
+def matcher(terms: list[Term]) -> tuple[set[str], tuple[str, ...]]:
+    """The stems and prefixes a word is matched against, as the index matches them."""
     stems = {_stem(_fold(t.word)) for t in terms if not t.prefix}
     prefixes = tuple(_fold(t.word) for t in terms if t.prefix)
     return stems, prefixes
 
 
+def word_matches(word: str, stems: set[str], prefixes: tuple[str, ...]) -> bool:
+    folded = _fold(word)
+    return _stem(folded) in stems or bool(prefixes and folded.startswith(prefixes))
+
+
 def _snippet(content: str, terms: list[Term]) -> tuple[str, list[tuple[int, int]]]:
     """About SNIPPET_WORDS words of the passage around its densest run of matches, on one
     line, with the [start, end) offsets of the matched words."""
-    stems, prefixes = _matcher(terms)
+    stems, prefixes = matcher(terms)
     words = list(_WORD.finditer(content))
     if not words:
         return content[:300], []

@@ -27,9 +27,14 @@ class ArtifactVersion(IdMixin, CreatedMixin, Base):
     """Every saved state of an artifact; the artifact row holds the latest."""
 
     __tablename__ = "artifact_versions"
-    __table_args__ = (UniqueConstraint("artifact_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("artifact_id", "version"),
+        Index("idx_artifact_versions_message", "message_id"),
+    )
 
     artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"))
+    # The AI reply that wrote this version; none for the analyst's own edits.
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
     content: Mapped[str] = mapped_column(Text)

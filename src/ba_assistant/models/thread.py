@@ -20,6 +20,11 @@ class Thread(IdMixin, TimestampMixin, Base):
     title: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(Text)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The rolling summary of the messages that have left the AI's history window, and the last
+    # message folded into it (by created_at, then id, the order of the conversation).
+    memory: Mapped[str | None] = mapped_column(Text)
+    memory_through_at: Mapped[datetime | None]
+    memory_through_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Message(IdMixin, CreatedMixin, Base):
@@ -57,5 +62,7 @@ class ToolCall(IdMixin, CreatedMixin, Base):
     input_json: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[str] = mapped_column(String(16), default="executing")
     result_preview: Mapped[str | None] = mapped_column(Text)
+    # What a search found, as JSON: the passages the reply may cite.
+    result_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None]

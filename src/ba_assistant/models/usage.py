@@ -23,4 +23,5 @@ class AIUsage(IdMixin, CreatedMixin, Base):
     output_tokens: Mapped[int] = mapped_column(default=0)
     cache_read_tokens: Mapped[int] = mapped_column(default=0)
     cache_write_tokens: Mapped[int] = mapped_column(default=0)
-    cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal(0))
+    # None when the model has no price (not built in, nor in AI_PRICES): "cost unknown", not $0.
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))

@@ -67,9 +67,9 @@ async def reserve_reply(runs: RunManager, database: Database, user: User) -> Non
     now = datetime.now(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        used, _ = await database.read(
-            lambda session: threads.tokens_used(session, user.id, midnight)
-        )
+        used = (
+            await database.read(lambda session: threads.tokens_used(session, user.id, midnight))
+        ).tokens
     except BaseException:
         runs.release(user.id)
         raise
@@ -308,11 +308,19 @@ async def usage(user: CurrentUser, database: DatabaseDep, runs: RunsDep) -> Usag
     month = today.replace(day=1)
 
     def read(session: Session) -> UsageRead:
-        day_tokens, day_cost = threads.tokens_used(session, user.id, today)
-        month_tokens, month_cost = threads.tokens_used(session, user.id, month)
+        day = threads.tokens_used(session, user.id, today)
+        this_month = threads.tokens_used(session, user.id, month)
         return UsageRead(
-            today=UsagePeriod(tokens=day_tokens, cost_usd=float(day_cost or 0)),
-            month=UsagePeriod(tokens=month_tokens, cost_usd=float(month_cost or 0)),
+            today=UsagePeriod(
+                tokens=day.tokens,
+                cost_usd=float(day.cost_usd),
+                unpriced_tokens=day.unpriced_tokens,
+            ),
+            month=UsagePeriod(
+                tokens=this_month.tokens,
+                cost_usd=float(this_month.cost_usd),
+                unpriced_tokens=this_month.unpriced_tokens,
+            ),
             daily_token_limit=runs.settings.ai_daily_token_limit_per_user,
         )
 

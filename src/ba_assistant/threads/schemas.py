@@ -61,13 +61,26 @@ class ArtifactRef(ReadModel):
     id: str
     type: str
     title: str
+    version: int = Field(1, description="The version of the artifact this reply wrote")
+    latest_version: int = Field(1, description="The artifact's newest version")
+
+
+class PassageRef(BaseModel):
+    document_id: str
+    document_name: str
+    passage: int = Field(description="The passage number, as the reply cites it (from 1)")
 
 
 class ToolCallRef(BaseModel):
-    tool: str = Field(description="DocumentSearch | ArtifactGenerator | ThreadSummarizer")
+    tool: str = Field(
+        description="DocumentSearch | ArtifactGenerator | ArtifactReader | ThreadSummarizer"
+    )
     input: dict[str, Any] = Field(description="What the AI asked the tool for")
     status: str = Field(description="executing | complete | error")
     result_preview: str | None = Field(description="What the tool found, in short")
+    passages: list[PassageRef] = Field(
+        default_factory=list, description="For a search: the passages it found, best first"
+    )
 
 
 class MessageRead(ReadModel):
@@ -124,7 +137,12 @@ class ReplyStatus(BaseModel):
 
 class UsagePeriod(BaseModel):
     tokens: int
-    cost_usd: float
+    cost_usd: float = Field(description="The cost of the priced tokens, in US dollars")
+    unpriced_tokens: int = Field(
+        0,
+        description="Tokens of models with no known price (not built in, nor in AI_PRICES): "
+        "their cost is unknown, not zero",
+    )
 
 
 class UsageRead(BaseModel):

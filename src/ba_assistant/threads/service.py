@@ -4,16 +4,26 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ba_assistant.models import AIUsage, Artifact, Message, Project, Thread, ToolCall
+from ba_assistant.models import (
+    AIUsage,
+    Artifact,
+    ArtifactVersion,
+    Message,
+    Project,
+    Thread,
+    ToolCall,
+)
 from ba_assistant.models.base import utcnow
 from ba_assistant.threads.schemas import (
     ArtifactRef,
     MessageRead,
+    PassageRef,
     ThreadCreate,
     ThreadRead,
     ThreadUpdate,
@@ -133,16 +143,26 @@ def start_thread(
     return thread, _reply_to(session, thread, first)
 
 
-def tokens_used(session: Session, user_id: str, since: datetime) -> tuple[int, Any]:
+@dataclass(frozen=True)
+class Used:
+    tokens: int
+    cost_usd: Decimal
+    unpriced_tokens: int
+
+
+def tokens_used(session: Session, user_id: str, since: datetime) -> Used:
     """Tokens and cost of the user's AI calls since ``since``, from the usage ledger (which
-    deleting threads or projects does not shorten)."""
+    deleting threads or projects does not shorten). Calls to a model with no price have no
+    cost: their tokens are counted apart."""
+    tokens = AIUsage.input_tokens + AIUsage.output_tokens
     row = session.execute(
         select(
-            func.coalesce(func.sum(AIUsage.input_tokens + AIUsage.output_tokens), 0),
-            func.sum(AIUsage.cost_usd),
+            func.coalesce(func.sum(tokens), 0),
+            func.coalesce(func.sum(AIUsage.cost_usd), 0),
+            func.coalesce(func.sum(case((AIUsage.cost_usd.is_(None), tokens), else_=0)), 0),
         ).where(AIUsage.user_id == user_id, AIUsage.created_at >= since)
     ).one()
-    return int(row[0] or 0), row[1]
+    return Used(int(row[0] or 0), Decimal(row[1] or 0), int(row[2] or 0))
 
 
 def update_thread(session: Session, thread: Thread, data: ThreadUpdate) -> Thread:
@@ -176,16 +196,10 @@ def list_messages(
         .offset(offset)
     ).all()
     artifacts: dict[str, list[ArtifactRef]] = defaultdict(list)
-    if messages:
-        rows = session.execute(
-            select(Artifact.message_id, Artifact.id, Artifact.type, Artifact.title)
-            .where(Artifact.message_id.in_([m.id for m in messages]))
-            .order_by(Artifact.created_at)
-        ).all()
-        for message_id, artifact_id, type_, title in rows:
-            artifacts[message_id].append(ArtifactRef(id=artifact_id, type=type_, title=title))
-    tools: dict[str, list[ToolCallRef]] = defaultdict(list)
     replies = [m.id for m in messages if m.role == "assistant"]
+    for message_id, ref in _written_by(session, replies):
+        artifacts[message_id].append(ref)
+    tools: dict[str, list[ToolCallRef]] = defaultdict(list)
     if replies:
         calls = session.scalars(
             select(ToolCall)
@@ -199,6 +213,7 @@ def list_messages(
                     input=_json_object(call.input_json),
                     status=call.status,
                     result_preview=call.result_preview,
+                    passages=_passages(call.result_json),
                 )
             )
     return [
@@ -239,18 +254,25 @@ def replay_events(session: Session, message_id: str) -> list[tuple[str, dict[str
                 {"tool": call.tool_name, "status": "executing", "input": _json(call.input_json)},
             )
         )
-        events.append(
-            ("tool_result", {"tool": call.tool_name, "result_preview": call.result_preview or ""})
-        )
+        result: dict[str, Any] = {
+            "tool": call.tool_name,
+            "result_preview": call.result_preview or "",
+        }
+        if call.result_json is not None:
+            result["passages"] = [p.model_dump() for p in _passages(call.result_json)]
+        events.append(("tool_result", result))
     if reply.content:
         events.append(("chunk", {"content": reply.content}))
-    for artifact in session.scalars(
-        select(Artifact).where(Artifact.message_id == reply.id).order_by(Artifact.created_at)
-    ):
+    for _, ref in _written_by(session, [reply.id]):
         events.append(
             (
                 "artifact",
-                {"artifact_id": artifact.id, "type": artifact.type, "title": artifact.title},
+                {
+                    "artifact_id": ref.id,
+                    "type": ref.type,
+                    "title": ref.title,
+                    "version": ref.version,
+                },
             )
         )
     totals = {
@@ -259,6 +281,9 @@ def replay_events(session: Session, message_id: str) -> list[tuple[str, dict[str
         "total_tokens": reply.token_count or 0,
         "input_tokens": reply.input_tokens or 0,
         "output_tokens": reply.output_tokens or 0,
+        "cache_read_tokens": reply.cache_read_tokens or 0,
+        "cache_write_tokens": reply.cache_write_tokens or 0,
+        "cost_usd": float(reply.cost_usd) if reply.cost_usd is not None else None,
     }
     if reply.status == "streaming":
         # Being written by another server process: no ending yet; the client reconnects.
@@ -269,6 +294,46 @@ def replay_events(session: Session, message_id: str) -> list[tuple[str, dict[str
     else:
         events.append(("complete", totals))
     return events
+
+
+def _written_by(session: Session, reply_ids: list[str]) -> list[tuple[str, ArtifactRef]]:
+    """The artifact versions these replies wrote (a new artifact, or a new version of an
+    earlier one), each with the reply, in the order they were saved."""
+    if not reply_ids:
+        return []
+    rows = session.execute(
+        select(
+            ArtifactVersion.message_id,
+            Artifact.id,
+            Artifact.type,
+            Artifact.title,
+            ArtifactVersion.version,
+            Artifact.version,
+        )
+        .join(Artifact, Artifact.id == ArtifactVersion.artifact_id)
+        .where(ArtifactVersion.message_id.in_(reply_ids))
+        .order_by(ArtifactVersion.created_at, ArtifactVersion.version)
+    ).all()
+    return [
+        (
+            str(message_id),
+            ArtifactRef(id=id_, type=type_, title=title, version=version, latest_version=latest),
+        )
+        for message_id, id_, type_, title, version, latest in rows
+    ]
+
+
+def _passages(text: str | None) -> list[PassageRef]:
+    found = _json(text) if text else None
+    if not isinstance(found, list):
+        return []
+    passages = []
+    for item in found:
+        try:
+            passages.append(PassageRef.model_validate(item))
+        except ValueError:
+            continue
+    return passages
 
 
 def _json(text: str) -> Any:
