@@ -26,9 +26,8 @@ from tests.conftest import (
 
 NOTICE = (
     "*Offline assistant: no AI model is configured, so I am working from this project's "
-    "documents and a standard discovery checklist. To talk this through with Claude, set "
-    "`ANTHROPIC_API_KEY` (or `AI_PROVIDER=openai` with `OPENAI_API_KEY`) and restart the "
-    "server.*"
+    "documents and a standard discovery checklist. For Claude, set `ANTHROPIC_API_KEY` (or "
+    "`AI_PROVIDER=openai` with `OPENAI_API_KEY`) and restart the server.*"
 )
 POLICY = (
     "# Refund policy\n\nRefunds are accepted within 30 days of delivery. Partial refunds above "
@@ -63,9 +62,8 @@ expired or the account is closed.
 - **Roles and permissions:** A support agent refunds more than their approval limit.
 - **Notifications:** The refund is paid but takes 5 to 10 working days to reach the card."""
 NEXT_STEP = (
-    "**Next step:** take the first two questions to the room; when the answers are in, say "
-    "*write the user stories*, *draft acceptance criteria* or *write a requirements document* "
-    "and I will draft it from this thread."
+    "**Next step:** take questions 1 and 2 to the room, then say *write the user stories* (or "
+    "*acceptance criteria*, or *a requirements document*) and I will draft it."
 )
 
 
