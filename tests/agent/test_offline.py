@@ -148,9 +148,9 @@ class TestAConversationAboutRefunds:
         assert reply["content"] == "\n\n".join(
             [
                 NOTICE,
-                f"I drafted the user story **{title}** from what has been said so far: open the "
-                "card below. It includes 4 standard negative paths for this kind of feature; 4 "
-                "of them nobody has confirmed yet, so they are marked *Assumption (to "
+                f"I drafted the user story **{title}** from what has been said so far: open its "
+                "card in this reply. It includes 4 standard negative paths for this kind of "
+                "feature; 4 of them nobody has confirmed yet, so they are marked *Assumption (to "
                 "confirm)*. Everything marked **To confirm** still needs an answer from the "
                 "room.",
                 QUOTE.replace("What the documents say", "Rules from the documents in the draft"),

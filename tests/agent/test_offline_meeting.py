@@ -187,7 +187,8 @@ class TestDeliverables:
         assert (artifact["artifact_id"], artifact["version"]) == (first["id"], 2)
         assert (
             f"I updated the user story **{first['title']}** to version 2 from what you asked "
-            "and what the thread says: open the card below." in revised["content"]
+            "and what the thread says: its card, where it was first written, now opens the new "
+            "version." in revised["content"]
         )
         with app.state.db.session(write=False) as session:
             saved = session.scalars(select(Artifact)).one()

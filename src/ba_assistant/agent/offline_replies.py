@@ -238,12 +238,13 @@ def _deliverable(turn: Turn, *, has_documents: bool) -> str:
     if turn.revised_from is not None:
         done = (
             f"I updated the {label} **{turn.artifact_title}** to version {turn.revised_from + 1}"
-            " from what you asked and what the thread says: open the card below."
+            " from what you asked and what the thread says: its card, where it was first"
+            " written, now opens the new version."
         )
     else:
         done = (
             f"I drafted the {label} **{turn.artifact_title}** from what has been said so far: "
-            "open the card below."
+            "open its card in this reply."
         )
     if paths:
         done += (
