@@ -52,6 +52,12 @@ def last_reply(page: Page) -> Locator:
     return replies(page).last
 
 
+def reply_progress(page: Page) -> Locator:
+    """The line under the conversation that says what the reply is doing ("Thinking…"), a
+    polite live region; empty when no reply is being written."""
+    return page.get_by_role("status", name="Assistant activity")
+
+
 def reply_text(page: Page) -> str:
     """The written words of the newest reply (without tool activity and artifact cards)."""
     written = last_reply(page).locator(".markdown")

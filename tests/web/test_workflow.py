@@ -15,6 +15,7 @@ from tests.web.pages import (
     last_reply,
     new_thread,
     recorded_lengths,
+    reply_progress,
     reply_text,
     send,
     upload,
@@ -75,10 +76,15 @@ class TestWorkflow:
         watch_reply_lengths(page)
         send(page, "Please write a user story for refunds within the refund window")
         reply = last_reply(page)
+        # Never silence: a line under the conversation says what the reply is doing.
+        expect(reply_progress(page)).to_have_text(re.compile(r"\w.*…$"))
         expect(reply).to_contain_text("Searched documents for")
+        sources = reply.get_by_role("list", name="Passages found").first
+        expect(sources).to_contain_text(re.compile(r"refund-policy\.md · passages? \d"))
         artifact = reply.get_by_role("link", name=re.compile("Open artifact"))
         expect(artifact).to_be_visible()
         wait_until_written(page)
+        expect(reply_progress(page)).to_have_text("The reply is complete.")
         lengths = recorded_lengths(page)
         final = len(reply.inner_text())
         partial = [n for n in lengths if 0 < n < final]

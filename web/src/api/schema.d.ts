@@ -618,6 +618,18 @@ export interface components {
             type: string;
             /** Title */
             title: string;
+            /**
+             * Version
+             * @description The version of the artifact this reply wrote
+             * @default 1
+             */
+            version: number;
+            /**
+             * Latest Version
+             * @description The artifact's newest version
+             * @default 1
+             */
+            latest_version: number;
         };
         /** ArtifactSummary */
         ArtifactSummary: {
@@ -862,6 +874,18 @@ export interface components {
              */
             redirect_uri: string;
         };
+        /** PassageRef */
+        PassageRef: {
+            /** Document Id */
+            document_id: string;
+            /** Document Name */
+            document_name: string;
+            /**
+             * Passage
+             * @description The passage number, as the reply cites it (from 1)
+             */
+            passage: number;
+        };
         /** ProjectCreate */
         ProjectCreate: {
             /**
@@ -1097,7 +1121,7 @@ export interface components {
         ToolCallRef: {
             /**
              * Tool
-             * @description DocumentSearch | ArtifactGenerator | ThreadSummarizer
+             * @description DocumentSearch | ArtifactGenerator | ArtifactReader | ThreadSummarizer
              */
             tool: string;
             /**
@@ -1117,13 +1141,27 @@ export interface components {
              * @description What the tool found, in short
              */
             result_preview: string | null;
+            /**
+             * Passages
+             * @description For a search: the passages it found, best first
+             */
+            passages?: components["schemas"]["PassageRef"][];
         };
         /** UsagePeriod */
         UsagePeriod: {
             /** Tokens */
             tokens: number;
-            /** Cost Usd */
+            /**
+             * Cost Usd
+             * @description The cost of the priced tokens, in US dollars
+             */
             cost_usd: number;
+            /**
+             * Unpriced Tokens
+             * @description Tokens of models with no known price (not built in, nor in AI_PRICES): their cost is unknown, not zero
+             * @default 0
+             */
+            unpriced_tokens: number;
         };
         /** UsageRead */
         UsageRead: {

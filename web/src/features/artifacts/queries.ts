@@ -1,4 +1,4 @@
-import { queryOptions } from "@tanstack/react-query";
+import { type QueryClient, queryOptions } from "@tanstack/react-query";
 import { authFetch } from "../../api/authFetch";
 import { api, data, type Schemas } from "../../api/client";
 import { ApiError } from "../../api/errors";
@@ -47,6 +47,21 @@ export const projectArtifactsQuery = (projectId: string) =>
         }),
       ),
   });
+
+/**
+ * The AI wrote an artifact (a new one, or a new version of one): its page, its history and
+ * the lists that show it are read again.
+ */
+export function artifactWritten(queryClient: QueryClient, artifactId: string, projectId?: string) {
+  queryClient.invalidateQueries({ queryKey: ["artifacts", artifactId] });
+  if (projectId) {
+    queryClient.invalidateQueries({ queryKey: projectArtifactsQuery(projectId).queryKey });
+  } else {
+    queryClient.invalidateQueries({
+      predicate: ({ queryKey }) => queryKey[0] === "projects" && queryKey[2] === "artifacts",
+    });
+  }
+}
 
 export function saveArtifact(artifactId: string, body: Schemas["ArtifactUpdate"]) {
   return data(

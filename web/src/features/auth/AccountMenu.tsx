@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useId, useRef, useState } from "react";
 import { useNavigate } from "react-router";
+import type { Schemas } from "../../api/client";
 import { errorMessage } from "../../api/errors";
 import { ConfirmDialog } from "../../ui/Dialog";
 import { useDismiss } from "../../ui/useDismiss";
@@ -9,6 +10,30 @@ import { useUser } from "./useSession";
 
 const money = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" });
 const count = new Intl.NumberFormat();
+
+/** A period's usage; `cost_usd` null when nothing of it could be priced. */
+type Period = Omit<Schemas["UsagePeriod"], "cost_usd"> & { cost_usd: number | null };
+
+/**
+ * "1,200 tokens · $0.04", or "cost unknown" for tokens of a model with no known price (a
+ * local one, say): an unknown cost is never shown as $0.
+ */
+export function usageText({ tokens, cost_usd: cost, unpriced_tokens: unpriced = 0 }: Period) {
+  const used = `${count.format(tokens)} tokens`;
+  const priced =
+    cost === null
+      ? null
+      : cost > 0 && cost < 0.01
+        ? `under ${money.format(0.01)}`
+        : money.format(cost);
+  if (unpriced <= 0 && priced !== null) return `${used} · ${priced}`;
+  if (priced === null || cost === 0) {
+    const some =
+      unpriced > 0 && unpriced < tokens ? ` (${count.format(unpriced)} tokens unpriced)` : "";
+    return `${used} · cost unknown${some}`;
+  }
+  return `${used} · ${priced} + cost unknown for ${count.format(unpriced)} tokens`;
+}
 
 function Usage() {
   const usage = useQuery(usageQuery());
@@ -19,13 +44,11 @@ function Usage() {
     <dl className="usage">
       <dt>Today</dt>
       <dd>
-        {count.format(today.tokens)} tokens · {money.format(today.cost_usd)}
+        {usageText(today)}
         {limit ? ` (of ${count.format(limit)} a day)` : ""}
       </dd>
       <dt>This month</dt>
-      <dd>
-        {count.format(month.tokens)} tokens · {money.format(month.cost_usd)}
-      </dd>
+      <dd>{usageText(month)}</dd>
     </dl>
   );
 }

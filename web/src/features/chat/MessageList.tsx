@@ -2,9 +2,11 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useLayoutEffect, useRef } from "react";
 import { MessageParts } from "./MessageParts";
 import type { ChatMessage } from "./messageState";
+import type { ArtifactTitles } from "./ToolActivity";
 
 type Props = {
   messages: ChatMessage[];
+  titles: ArtifactTitles;
   onRetry: (reply: ChatMessage) => void;
 };
 
@@ -15,7 +17,9 @@ const STATUS_NOTES: Partial<Record<ChatMessage["status"], string>> = {
   interrupted: "Interrupted: the server restarted while this was being written",
 };
 
-function MessageView({ message, onRetry }: { message: ChatMessage; onRetry: Props["onRetry"] }) {
+type ViewProps = { message: ChatMessage; titles: ArtifactTitles; onRetry: Props["onRetry"] };
+
+function MessageView({ message, titles, onRetry }: ViewProps) {
   const writing = message.status === "streaming";
   return (
     <article
@@ -23,8 +27,11 @@ function MessageView({ message, onRetry }: { message: ChatMessage; onRetry: Prop
       aria-label={message.role === "user" ? "You" : "Assistant"}
       aria-busy={writing}
     >
-      <MessageParts message={message} />
-      {writing && message.parts.length === 0 ? <p className="typing">Writing…</p> : null}
+      <MessageParts message={message} titles={titles} />
+      {writing && message.parts.length === 0 ? (
+        // What it is doing is said under the conversation; here, only that it has begun.
+        <span className="reply-progress-dot" aria-hidden="true" />
+      ) : null}
       {STATUS_NOTES[message.status] ? (
         <p className="status-note">{STATUS_NOTES[message.status]}</p>
       ) : null}
@@ -47,7 +54,7 @@ function MessageView({ message, onRetry }: { message: ChatMessage; onRetry: Prop
  * thousands scrolls smoothly. It stays at the bottom while a reply streams, unless the
  * analyst has scrolled up to read.
  */
-export function MessageList({ messages, onRetry }: Props) {
+export function MessageList({ messages, titles, onRetry }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const virtualizer = useVirtualizer({
@@ -89,7 +96,7 @@ export function MessageList({ messages, onRetry }: Props) {
             className="message-row"
             style={{ transform: `translateY(${item.start}px)` }}
           >
-            <MessageView message={messages[item.index]} onRetry={onRetry} />
+            <MessageView message={messages[item.index]} titles={titles} onRetry={onRetry} />
           </div>
         ))}
       </div>

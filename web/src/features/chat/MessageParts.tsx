@@ -1,6 +1,7 @@
 import { lazy, Suspense } from "react";
 import { Link } from "react-router";
-import type { ArtifactPart, ChatMessage, Part, ToolPart } from "./messageState";
+import type { ArtifactPart, ChatMessage, Part } from "./messageState";
+import { type ArtifactTitles, ToolActivity } from "./ToolActivity";
 
 const Markdown = lazy(() => import("../../ui/Markdown"));
 
@@ -11,45 +12,21 @@ const ARTIFACT_KINDS: Record<string, string> = {
   custom: "Document",
 };
 
-function quoted(value: unknown): string {
-  return typeof value === "string" && value ? `“${value}”` : "";
-}
-
-function ToolActivity({ part }: { part: ToolPart }) {
-  const running = part.status === "running";
-  let label: string;
-  switch (part.tool) {
-    case "DocumentSearch":
-      label = `${running ? "Searching" : "Searched"} documents for ${quoted(part.input.query)}`;
-      break;
-    case "ArtifactGenerator":
-      label = `${running ? "Writing" : "Wrote"} ${quoted(part.input.title) || "an artifact"}`;
-      break;
-    case "ThreadSummarizer":
-      label = running ? "Summarising the thread" : "Summarised the thread";
-      break;
-    default:
-      label = `${running ? "Using" : "Used"} ${part.tool}`;
-  }
-  return (
-    <p className={running ? "tool running" : "tool"}>
-      <span aria-hidden="true">{running ? "⏳" : "🔎"}</span> {label}
-      {running ? "…" : part.preview ? ` — ${part.preview}` : ""}
-    </p>
-  );
-}
-
+/** A deliverable; a later revision changes this card (its version) rather than adding one. */
 function ArtifactCard({ part }: { part: ArtifactPart }) {
   return (
     <Link className="artifact-card" to={`/artifacts/${part.id}`}>
-      <span className="artifact-kind">{ARTIFACT_KINDS[part.kind] ?? "Artifact"}</span>
+      <span className="artifact-kind">
+        {ARTIFACT_KINDS[part.kind] ?? "Artifact"} ·{" "}
+        <span className="artifact-version">v{part.version}</span>
+      </span>
       <span className="artifact-title">{part.title}</span>
       <span className="artifact-open">Open artifact</span>
     </Link>
   );
 }
 
-function PartView({ part }: { part: Part }) {
+function PartView({ part, titles }: { part: Part; titles: ArtifactTitles }) {
   switch (part.type) {
     case "text":
       return (
@@ -58,19 +35,25 @@ function PartView({ part }: { part: Part }) {
         </Suspense>
       );
     case "tool":
-      return <ToolActivity part={part} />;
+      return <ToolActivity part={part} titles={titles} />;
     case "artifact":
       return <ArtifactCard part={part} />;
   }
 }
 
-export function MessageParts({ message }: { message: ChatMessage }) {
+export function MessageParts({
+  message,
+  titles,
+}: {
+  message: ChatMessage;
+  titles: ArtifactTitles;
+}) {
   return (
     <>
       {message.parts.map((part, index) => (
         // Parts only grow at the end, so their position is a stable key.
         // biome-ignore lint/suspicious/noArrayIndexKey: see above
-        <PartView key={index} part={part} />
+        <PartView key={index} part={part} titles={titles} />
       ))}
     </>
   );

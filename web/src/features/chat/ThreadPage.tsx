@@ -1,27 +1,25 @@
 import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
 import { Link } from "react-router";
 import { errorMessage } from "../../api/errors";
 import { useOnline } from "../../ui/useOnline";
 import { Composer } from "./Composer";
 import { MessageList } from "./MessageList";
+import { artifactTitles } from "./messageState";
 import { threadQuery } from "./queries";
+import { ReplyProgress } from "./ReplyProgress";
 import { useConversation } from "./useConversation";
 
 export function ThreadPage({ threadId }: { threadId: string }) {
   const thread = useQuery(threadQuery(threadId));
   const online = useOnline();
   const conversation = useConversation(threadId);
-  const writing = conversation.messages.find(
+  const writing = conversation.messages.findLast(
     (m) => m.role === "assistant" && m.status === "streaming",
   );
   const title = thread.data?.title || "New thread";
   const last = conversation.messages.at(-1);
-  // The log itself is not live (every word would be read out); this says when a reply is done.
-  const announcement = writing
-    ? "The assistant is writing a reply."
-    : last?.role === "assistant" && last.status === "complete"
-      ? "The reply is complete."
-      : "";
+  const titles = useMemo(() => artifactTitles(conversation.messages), [conversation.messages]);
 
   return (
     <main id="main" className="page thread-page">
@@ -57,10 +55,12 @@ export function ThreadPage({ threadId }: { threadId: string }) {
           ask, searches this project's documents, and writes user stories when you ask.
         </p>
       ) : null}
-      <p className="visually-hidden" role="status">
-        {announcement}
-      </p>
-      <MessageList messages={conversation.messages} onRetry={conversation.retry} />
+      <MessageList messages={conversation.messages} titles={titles} onRetry={conversation.retry} />
+      <ReplyProgress
+        reply={writing}
+        finished={last?.role === "assistant" && last.status === "complete"}
+        titles={titles}
+      />
       <Composer
         online={online}
         writing={Boolean(writing)}

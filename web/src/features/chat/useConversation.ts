@@ -3,9 +3,10 @@ import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { authFetch } from "../../api/authFetch";
 import { ApiError, errorMessage } from "../../api/errors";
 import { useOnline } from "../../ui/useOnline";
+import { artifactWritten } from "../artifacts/queries";
 import { type ChatMessage, textOf, threadReducer } from "./messageState";
 import { dequeue, enqueue, readQueue } from "./offlineQueue";
-import { cancelReply, loadMessages, sendMessage, streamUrl } from "./queries";
+import { cancelReply, loadMessages, sendMessage, streamUrl, threadQuery } from "./queries";
 import { followReply } from "./sse";
 
 export type Connection = "live" | "reconnecting";
@@ -16,6 +17,22 @@ export type Connection = "live" | "reconnecting";
  */
 /** Statuses after which sending the same message again cannot succeed. */
 const REFUSED = new Set([400, 403, 404, 413, 422]);
+
+/**
+ * The sends in flight, by the message's local id, across mounts: a thread page opened again
+ * while its message is still being sent finds it in the device's queue, and waits for that
+ * send instead of sending the message a second time.
+ */
+const inFlight = new Map<string, ReturnType<typeof sendMessage>>();
+
+function sendOnce(threadId: string, localId: string, content: string) {
+  let pending = inFlight.get(localId);
+  if (!pending) {
+    pending = sendMessage(threadId, content).finally(() => inFlight.delete(localId));
+    inFlight.set(localId, pending);
+  }
+  return pending;
+}
 
 export function useConversation(threadId: string) {
   const queryClient = useQueryClient();
@@ -69,7 +86,13 @@ export function useConversation(threadId: string) {
         url: streamUrl(threadId, replyId),
         signal: controller.signal,
         fetch: authFetch,
-        onEvent: (event) => dispatch({ type: "event", replyId, event }),
+        onEvent: (event) => {
+          dispatch({ type: "event", replyId, event });
+          if (event.event === "artifact" && typeof event.data.artifact_id === "string") {
+            const thread = queryClient.getQueryData(threadQuery(threadId).queryKey);
+            artifactWritten(queryClient, event.data.artifact_id, thread?.project_id);
+          }
+        },
         onStatus: setConnection,
       }).then((outcome) => {
         if (followers.current.get(replyId) !== controller) return;
@@ -88,7 +111,7 @@ export function useConversation(threadId: string) {
     async (localId: string, content: string) => {
       dispatch({ type: "sending", id: localId });
       try {
-        const sent = await sendMessage(threadId, content);
+        const sent = await sendOnce(threadId, localId, content);
         dequeue(threadId, localId);
         dispatch({
           type: "sent",
