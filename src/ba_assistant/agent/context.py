@@ -10,8 +10,9 @@ comes last: a context block (the passages found by searching the documents with 
 message, and the thread's deliverables) and then the analyst's message itself.
 
 Everything that comes from documents, earlier messages or deliverables is wrapped in delimited
-blocks that the system prompt declares to be data; text that could close or open one of our
-blocks is defused first.
+blocks that the system prompt declares to be data. Every tag-like piece of that text is defused
+first: one that could close or open one of our blocks, and one that pretends to be a role or a
+turn of the conversation (``<system>``, ``</user>``, ``<|im_start|>``), whatever its name.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 
-# <document, </passages, < / thread_memory, &lt;/artifact, full-width ＜document…
-BLOCK_NAMES = ("document", "passages", "thread_memory", "thread_artifacts", "artifact")
-_BLOCK_TAG = re.compile(
-    r"(<|&lt;|&#0*60;|&#x0*3c;|＜|﹤)(\s*/?\s*)(" + "|".join(BLOCK_NAMES) + r")\b",
-    re.IGNORECASE,
+# Any tag: <document, </passages, < / thread_memory, <system>, </user>, <|im_start|>, <!--,
+# written as HTML entities (&lt;/artifact, &#60;system) or with full-width brackets (＜system).
+# "< 5 days" and "a <= b" are left alone: a tag's name starts with a letter.
+_TAG_OPENING = re.compile(
+    r"(?:<|&lt;?|&#0*60;?|&#x0*3c;?|＜|﹤)(?=\s*[/!?|]?\s*[A-Za-z|])", re.IGNORECASE
 )
 CHARS_PER_TOKEN = 4
 PASSAGES_SOURCE = "automatic search"
@@ -47,8 +48,9 @@ def estimate_tokens(text: str) -> int:
 
 
 def defuse(text: str) -> str:
-    """Text that could pretend to close our block and speak as the system, made harmless."""
-    return _BLOCK_TAG.sub(r"‹\2\3", text)
+    """Text that could pretend to close our block, or to speak as the system or the analyst,
+    made harmless: the opening bracket of every tag becomes ‹, which no model reads as markup."""
+    return _TAG_OPENING.sub("‹", text)
 
 
 def safe_name(name: str) -> str:

@@ -44,7 +44,11 @@ _INSTRUCTION = re.compile(
     r"\b(?:must|should|reading this|are told|shall)\b|\bsystem (?:message|prompt)\b|"
     r"\breply only with\b|\banswer every question with\b|"
     r"\b(?:call|use|invoke)\s+(?:the\s+)?(?:artifactgenerator|documentsearch|threadsummarizer|"
-    r"artifactreader)\b",
+    r"artifactreader)\b|"
+    # A role or turn tag (<system>, </user>, <|im_start|>, [INST]): defused to ‹ before it
+    # reaches a model, and never the analyst speaking.
+    r"[‹<]\s*/?\s*\|?\s*(?:system|assistant|user|human|developer|instructions?|im_start|"
+    r"im_end)\b|\[/?(?:system|inst)\]",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9£$€])")
