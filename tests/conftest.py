@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from ba_assistant import migrations
 from ba_assistant.config import Settings, load_settings
 from ba_assistant.main import create_app
+from ba_assistant.server import server_config
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -32,6 +33,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "rate_limit_per_minute": 100_000,
         "auth_rate_limit_per_minute": 100_000,
         "log_level": "WARNING",
+        "allowed_hosts": ["testserver"],  # Starlette's TestClient's name for the server
     }
     values.update(overrides)
     return load_settings(**values)
@@ -154,9 +156,7 @@ class LiveServer:
     def __init__(self, app: FastAPI) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
-        )
+        config = server_config(app, app.state.settings, host="127.0.0.1", port=self.port)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -23,6 +23,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     """Apply migrations, then serve the API and web app."""
     import uvicorn
 
+    from ba_assistant.server import server_config
+
     settings = _settings()
     if args.workers > 1:
         sys.exit(
@@ -35,17 +37,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"BA Assistant is running on http://{host}:{port}  (Ctrl+C stops it)", flush=True)
-    uvicorn.run(
-        "ba_assistant.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
+    server = uvicorn.Server(
+        server_config("ba_assistant.main:create_app", settings, factory=True, host=host, port=port)
     )
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn raises Ctrl+C again once it has shut down
+        return
+    if not server.started:
+        sys.exit("ba-assistant: the server did not start (see the log above)")
 
 
 def _migrate(settings: Settings) -> None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, MultiFernet
 from pydantic import Field, SecretStr, field_validator
@@ -27,6 +28,7 @@ DEFAULT_OPENAI_TITLE_MODEL = "gpt-6-luna"
 
 SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "SQLCIPHER_KEY", "DB_ENCRYPTION_KEY")
 SECRETS_FILE = "secrets.json"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Values that appear in examples, tutorials and our own .env.example: never acceptable.
 KNOWN_DEFAULTS = frozenset(
@@ -123,7 +125,22 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     sentry_dsn: SecretStr | None = None
 
-    _split = field_validator("allowed_redirect_uris", "cors_origins", mode="before")(_split_list)
+    # Serving: which proxies may speak for a client, which Host names are this server, how
+    # long a client may take, and what is open besides the app.
+    forwarded_allow_ips: CommaList = Field(default_factory=list)
+    allowed_hosts: CommaList = Field(default_factory=list)
+    header_read_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    body_read_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    api_docs: bool | None = None
+    metrics_token: SecretStr | None = None
+
+    _split = field_validator(
+        "allowed_redirect_uris",
+        "cors_origins",
+        "forwarded_allow_ips",
+        "allowed_hosts",
+        mode="before",
+    )(_split_list)
 
     @property
     def is_development(self) -> bool:
@@ -136,6 +153,21 @@ class Settings(BaseSettings):
     @property
     def dev_login_enabled(self) -> bool:
         return self.is_development if self.auth_dev_login is None else self.auth_dev_login
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.is_development if self.api_docs is None else self.api_docs
+
+    @property
+    def host_names(self) -> frozenset[str]:
+        """The Host names this server answers to: ``PUBLIC_URL``'s (any of the loopback names
+        when it is one of them, or when there is none and the server listens everywhere) and
+        ``ALLOWED_HOSTS``."""
+        public = host_name(urlsplit(self.resolved_public_url).netloc)
+        names = {public, *(host_name(name) for name in self.allowed_hosts)}
+        if public in LOOPBACK_NAMES or public in ("0.0.0.0", "::"):  # noqa: S104 - a name, not a bind
+            names |= LOOPBACK_NAMES
+        return frozenset(names)
 
     @property
     def resolved_ai_provider(self) -> Literal["anthropic", "openai", "offline"]:
@@ -227,6 +259,12 @@ class Settings(BaseSettings):
                 )
         if self.dev_login_enabled:
             raise ConfigError(f"AUTH_DEV_LOGIN must be off in {env}")
+        metrics_token = _reveal(self.metrics_token)
+        if metrics_token and estimated_bits(metrics_token) < 128:
+            raise ConfigError(
+                "METRICS_TOKEN is too weak (needs at least 128 bits of randomness, e.g. 32 hex "
+                "characters): it guards /metrics"
+            )
         if not (self.public_url or "").startswith("https://"):
             raise ConfigError(
                 f"PUBLIC_URL must be this server's https:// address in {env}: sign-in providers "
@@ -263,6 +301,15 @@ class Settings(BaseSettings):
             found = retirement(model) if model else None
             if found is not None and found.passed():
                 raise ConfigError(retired_message(setting, found))
+
+
+def host_name(netloc: str) -> str:
+    """The host name in a URL's netloc or a Host header: ``example.com`` from
+    ``Example.com:8443``, ``::1`` from ``[::1]:8000``."""
+    host = netloc.rsplit("@", 1)[-1].strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.split(":", 1)[0].rstrip(".") if host.count(":") <= 1 else host
 
 
 def _reveal(value: SecretStr | None) -> str:

@@ -65,6 +65,12 @@ class NotFound(AppError):
     default_message = "Not found"
 
 
+class RequestTimeout(AppError):
+    status_code = 408
+    code = "request_timeout"
+    default_message = "The request took too long to arrive"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
@@ -121,6 +127,7 @@ _STATUS_CODES: dict[int, type[AppError]] = {
         Unauthorized,
         Forbidden,
         NotFound,
+        RequestTimeout,
         Conflict,
         PayloadTooLarge,
         UnsupportedMediaType,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hmac
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ from ba_assistant.db import Database
 from ba_assistant.documents.endpoints import router as documents_router
 from ba_assistant.errors import (
     AppError,
+    Unauthorized,
     app_error_handler,
     http_error_handler,
     validation_error_handler,
@@ -100,11 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.dispose()
 
     middleware = [
-        Middleware(RequestContextMiddleware, metrics=metrics),
+        Middleware(RequestContextMiddleware, metrics=metrics, host_names=settings.host_names),
         # Level 1 (nginx's default): a 100 KB page of messages costs ~1.5 ms instead of ~28 ms
         # at Starlette's default of 9, for output only ~25% larger.
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
-        Middleware(BodyLimitMiddleware, limit_for=body_limit(settings)),
+        Middleware(
+            BodyLimitMiddleware,
+            limit_for=body_limit(settings),
+            read_timeout=settings.body_read_timeout_seconds,
+        ),
     ]
     if settings.cors_origins:
         middleware.insert(
@@ -130,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="BA Assistant API",
         version="0.1.0",
         summary="Projects, documents, search and AI-assisted discovery threads for analysts.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by _mount_api_docs, without a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         generate_unique_id_function=_operation_id,
@@ -160,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.include_router(_operations_router())
+    if settings.api_docs_enabled:
+        _mount_api_docs(app)
     _mount_web(app)
     return app
 
@@ -232,10 +240,61 @@ def _operations_router() -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
+        _check_metrics_token(request)
         registry = request.app.state.metrics.registry
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _check_metrics_token(request: Request) -> None:
+    """Outside development /metrics needs ``Authorization: Bearer $METRICS_TOKEN``; in
+    development too when the token is set."""
+    settings: Settings = request.app.state.settings
+    expected = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if not expected and settings.is_development:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not expected:
+        raise Unauthorized(
+            "Metrics are closed: set METRICS_TOKEN on the server and send it as a Bearer token"
+        )
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("Metrics need the METRICS_TOKEN as a Bearer token")
+
+
+# Swagger UI, pinned by uv.lock, from the fastapi-offline package; started by a script of our
+# own so that the page runs under the app's CSP (no inline script, nothing from elsewhere).
+_DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>BA Assistant API</title><link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
+<link rel="icon" href="/api/docs/assets/favicon.png"></head><body><div id="swagger-ui"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/api/docs/start.js"></script></body></html>"""
+_DOCS_SCRIPT = """window.ui = SwaggerUIBundle({
+  url: "/api/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  layout: "BaseLayout",
+});
+"""
+
+
+def _mount_api_docs(app: FastAPI) -> None:
+    """``/api/docs`` (``API_DOCS``, on in development)."""
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/api/docs/assets", StaticFiles(directory=assets), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/docs/start.js", include_in_schema=False)
+    def api_docs_script() -> Response:
+        return Response(_DOCS_SCRIPT, media_type="text/javascript")
 
 
 _API_ONLY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
