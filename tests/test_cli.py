@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from ba_assistant import migrations
 from ba_assistant.cli import main
 from ba_assistant.config import SECRET_NAMES
 from tests.conftest import LiveServer, free_port, make_app, make_settings, sign_in
+from tests.documents import sample_files as files
 
 
 @pytest.fixture
@@ -212,3 +214,91 @@ class TestServe:
             process.terminate()
             process.wait(timeout=15)
         assert process.returncode in (0, -15)
+
+    def test_its_export_and_reading_workers_stop_with_it(self, env: Path) -> None:
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ba_assistant", "serve"],
+            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+                wait_until_up(http, server)
+                make_workers_start(http)
+            workers = descendants(server.pid)
+            assert len(workers) >= 2  # at least one for the export, one for the upload
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+        assert server.returncode in (0, -15)
+        deadline = time.monotonic() + 5
+        while (left := [pid for pid in workers if alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in left:  # tidy up before failing
+            os.kill(pid, signal.SIGKILL)
+        assert left == [], "processes the server started outlived it"
+
+
+def wait_until_up(http: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            http.get("/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the server did not start")
+            time.sleep(0.2)
+
+
+def make_workers_start(http: httpx.Client) -> None:
+    """An upload read in a worker, and an export made in one, through the API."""
+    signed_in = http.post("/api/auth/dev-login", json={"email": "ann@example.com", "name": "Ann"})
+    http.headers["Authorization"] = f"Bearer {signed_in.json()['access_token']}"
+    project = http.post("/api/projects", json={"name": "Refunds"}).json()["id"]
+    upload = http.post(
+        f"/api/projects/{project}/documents",
+        files={"file": ("policy.docx", files.word_paragraphs("Refunds within 30 days"))},
+    )
+    assert upload.status_code == 201, upload.text
+    thread = http.post(
+        f"/api/projects/{project}/threads", json={"initial_message": "Write the user stories"}
+    ).json()["id"]
+    deadline = time.monotonic() + 30
+    while not (artifacts := http.get(f"/api/threads/{thread}/artifacts").json()["artifacts"]):
+        assert time.monotonic() < deadline, "the offline assistant wrote no artifact"
+        time.sleep(0.2)
+    export = http.get(f"/api/artifacts/{artifacts[0]['id']}/export", params={"format": "pdf"})
+    assert export.status_code == 200, export.text
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(100, ge=1)
     auth_rate_limit_per_minute: int = Field(20, ge=1)
     max_document_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    # Reading one PDF or Word upload, in a worker process (documents/extraction.py).
+    extract_cpu_seconds: float = Field(20.0, gt=0)
+    extract_memory_mb: int = Field(1024, ge=64)
+    extract_timeout_seconds: float = Field(60.0, gt=0)
     redis_url: str | None = None
     sentry_dsn: SecretStr | None = None
 

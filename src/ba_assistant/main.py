@@ -37,6 +37,7 @@ from ba_assistant.auth.providers import ProviderClient
 from ba_assistant.config import Settings, load_settings
 from ba_assistant.db import Database
 from ba_assistant.documents.endpoints import router as documents_router
+from ba_assistant.documents.extraction import EXTRACTION
 from ba_assistant.errors import (
     AppError,
     Unauthorized,
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await runs.shutdown()
         await hub.close()
         database.dispose()
+        RENDERER.shutdown()  # worker processes must not outlive the server
+        EXTRACTION.shutdown()
 
     middleware = [
         Middleware(RequestContextMiddleware, metrics=metrics, host_names=settings.host_names),

@@ -139,14 +139,15 @@ class TestFailures:
         self, app: FastAPI, alice: ApiUser, stories: str
     ) -> None:
         assert export(alice, stories, format="docx").status_code == 200
-        pool = app.state.renderer._pool
-        for process in list(pool._processes.values()):  # killed, as the OOM killer would
+        killed = app.state.renderer.processes()
+        assert killed
+        for process in killed:  # killed, as the OOM killer would
             process.kill()
             process.join(5)
         response = export(alice, stories, format="pdf")
         assert response.status_code == 200
         assert response.content.startswith(b"%PDF")
-        assert app.state.renderer._pool is not pool
+        assert not {p.pid for p in killed} & {p.pid for p in app.state.renderer.processes()}
 
 
 class TestVersions:

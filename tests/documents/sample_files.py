@@ -193,3 +193,58 @@ def password_protected_word() -> bytes:
 
 def _ole_directory(*names: str) -> bytes:
     return b"".join(name.encode("utf-16-le").ljust(128, b"\0") for name in names)
+
+
+_WORD_NS = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_PACKAGE_CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" '
+    b'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="xml" ContentType="application/xml"/>'
+    b'<Override PartName="/word/document.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_PACKAGE_RELATIONSHIPS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats'
+    b'.org/officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
+
+
+def word_from_xml(body: bytes, *, prefix: str = "w", compresslevel: int = 9) -> bytes:
+    """A .docx written by hand, for files too large to build with python-docx: ``body`` is
+    the XML inside the document's body, its elements in ``prefix``'s namespace."""
+    document = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        + f'<{prefix}:document xmlns:{prefix}="'.encode()
+        + _WORD_NS
+        + f'"><{prefix}:body>'.encode()
+        + body
+        + f"</{prefix}:body></{prefix}:document>".encode()
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
+        archive.writestr("[Content_Types].xml", _PACKAGE_CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _PACKAGE_RELATIONSHIPS)
+        archive.writestr("word/document.xml", document)
+    return buffer.getvalue()
+
+
+@functools.cache
+def word_of_tiny_paragraphs(paragraphs: int, *, prefix: str = "w") -> bytes:
+    """The audit's hostile file: millions of one-letter paragraphs in a MB or two, compressed
+    lightly so that it stays within the zip-bomb budget (200 times its size)."""
+    paragraph = f"<{prefix}:p><{prefix}:r><{prefix}:t>x</{prefix}:t></{prefix}:r></{prefix}:p>"
+    return word_from_xml(paragraph.encode() * paragraphs, prefix=prefix, compresslevel=1)
+
+
+@functools.cache
+def word_slow_to_read(paragraphs: int = 40_000) -> bytes:
+    """Within every count limit, yet seconds of work: each paragraph has bold and italic runs."""
+    runs = b"".join(
+        b'<w:r><w:rPr><w:b/><w:i/></w:rPr><w:t xml:space="preserve">refund %d </w:t></w:r>' % n
+        for n in range(6)
+    )
+    return word_from_xml((b"<w:p>" + runs + b"</w:p>") * paragraphs)

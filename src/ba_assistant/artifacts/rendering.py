@@ -1,29 +1,25 @@
 """Turning an artifact into a file in a format the analyst picked.
 
-Every format is made in a worker process. PDF and Word layout is CPU-bound Python that holds
-the GIL for seconds on a long document, and even the text formats parse up to 500 KB of
-someone's markdown: in the server process either would stall the event loop, and with it
-everyone's streams.
+Every format is made in a worker process (``ba_assistant.workers``). PDF and Word layout is
+CPU-bound Python that holds the GIL for seconds on a long document, and even the text formats
+parse up to 500 KB of someone's markdown: in the server process either would stall the event
+loop, and with it everyone's streams.
 """
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import re
-import threading
 import unicodedata
-import weakref
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from urllib.parse import quote
 
 import structlog
 
 from ba_assistant.artifacts.export import ExportSource, to_csv, to_feature, to_markdown
 from ba_assistant.errors import AppError, ServiceUnavailable, Unprocessable, ValidationFailed
+from ba_assistant.workers import LimitExceeded, Limits, WorkerBusy, WorkerLost, WorkerPool
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +46,14 @@ FORMATS: dict[str, ExportFormat] = {
 RENDER_TIMEOUT_SECONDS = 120.0
 # How long an export may wait for a free worker before the analyst is told to try later.
 QUEUE_TIMEOUT_SECONDS = 60.0
+# CPU time bounds the layout even when the machine is idle; memory is not limited: WeasyPrint
+# maps fonts and caches generously, and one export is bounded by the artifact's size.
+LIMITS = Limits(
+    cpu_seconds=RENDER_TIMEOUT_SECONDS,
+    memory_bytes=None,
+    timeout_seconds=RENDER_TIMEOUT_SECONDS,
+    queue_seconds=QUEUE_TIMEOUT_SECONDS,
+)
 WORKERS = 2
 # Long-lived workers are replaced now and then, so a leak in a library cannot grow for ever.
 TASKS_PER_WORKER = 100
@@ -86,42 +90,38 @@ def render(name: str, source: ExportSource, author: str) -> bytes:
 
 
 class Renderer:
-    """A small pool of worker processes, started on the first export.
+    """Exports made in a small pool of worker processes (``ba_assistant.workers``).
 
     At most ``WORKERS`` exports run at once; the others wait their turn, and only the
     running time counts against the timeout. A worker that dies (killed for memory, say)
-    breaks the pool: it is replaced and the export tried once more.
+    is replaced and the export tried once more.
     """
 
     def __init__(self, workers: int = WORKERS) -> None:
-        self._workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-        # One per event loop: the server has one, the tests start many.
-        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
-        self._turns = weakref.WeakKeyDictionary()
+        self._pool = WorkerPool(workers, tasks_per_worker=TASKS_PER_WORKER)
 
     async def render(self, name: str, source: ExportSource, author: str) -> bytes:
         label = export_format(name).label
         try:
-            async with asyncio.timeout(QUEUE_TIMEOUT_SECONDS):
-                await self._turn().acquire()
-        except TimeoutError:
+            return await self._pool.run(LIMITS, render, name, source, author)
+        except WorkerBusy:
             raise ServiceUnavailable(
                 "Many exports are being made right now. Try again in a minute."
             ) from None
-        try:
-            for attempt in (1, 2):
-                pool = self._ensure_pool()
-                try:
-                    return await self._run(pool, name, source, author)
-                except BrokenProcessPool:
-                    self._discard(pool)
-                    if attempt == 2:
-                        raise ServiceUnavailable(
-                            "The export stopped unexpectedly. Try again in a moment."
-                        ) from None
-            raise AssertionError("unreachable")
+        except WorkerLost:
+            raise ServiceUnavailable(
+                "The export stopped unexpectedly. Try again in a moment."
+            ) from None
+        except LimitExceeded as exc:
+            if exc.kind == "memory":
+                raise Unprocessable(
+                    f"This artifact needs more memory than a {label} export may use. Export "
+                    "it as Markdown, or split it into smaller artifacts and try again."
+                ) from None
+            raise ServiceUnavailable(
+                "This artifact took too long to lay out. Export it as Markdown, or split it "
+                "into smaller artifacts and try again."
+            ) from None
         except AppError:
             raise
         except Exception as exc:  # a library's own failure on this content
@@ -131,53 +131,17 @@ class Renderer:
                 "Export it in another format, or simplify its formatting (very deep nesting, "
                 "unusual characters) and try again."
             ) from None
-        finally:
-            self._turn().release()
 
-    async def _run(
-        self, pool: ProcessPoolExecutor, name: str, source: ExportSource, author: str
-    ) -> bytes:
-        future = asyncio.get_running_loop().run_in_executor(pool, render, name, source, author)
-        try:
-            return await asyncio.wait_for(future, RENDER_TIMEOUT_SECONDS)
-        except TimeoutError:
-            self._discard(pool)
-            raise ServiceUnavailable(
-                "This artifact took too long to lay out. Export it as Markdown, or split it "
-                "into smaller artifacts and try again."
-            ) from None
+    def processes(self) -> list[BaseProcess]:
+        return self._pool.processes()
 
-    def _turn(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if loop not in self._turns:
-            self._turns[loop] = asyncio.Semaphore(self._workers)
-        return self._turns[loop]
-
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                # Spawned, not forked: the server has threads, and a fork copies their locks.
-                self._pool = ProcessPoolExecutor(
-                    self._workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    max_tasks_per_child=TASKS_PER_WORKER,
-                )
-            return self._pool
-
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        """Stops a pool whose worker is stuck or dead; the next export starts a new one."""
-        with self._lock:
-            if self._pool is not pool:
-                return  # someone discarded it already
-            self._pool = None
-        # The executor cannot cancel a running task; its processes can be stopped.
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self) -> None:
+        """Stops the workers (the server is stopping); a later export starts new ones."""
+        self._pool.shutdown()
 
 
 # One pool per server process, whatever the number of apps in it (the tests make many):
-# starting a worker and loading its fonts takes seconds. It stops with the process.
+# starting a worker and loading its fonts takes seconds. The app's shutdown stops it.
 RENDERER = Renderer()
 
 

@@ -9,7 +9,13 @@ from starlette.datastructures import UploadFile
 
 from ba_assistant.config import Settings
 from ba_assistant.db import SessionDep
-from ba_assistant.deps import CurrentUser, OwnedDocument, OwnedProject, SettingsDep
+from ba_assistant.deps import (
+    CurrentUser,
+    OwnedDocument,
+    OwnedProject,
+    ProjectAccess,
+    SettingsDep,
+)
 from ba_assistant.documents import search
 from ba_assistant.documents import service as documents
 from ba_assistant.documents.extract import (
@@ -18,9 +24,9 @@ from ba_assistant.documents.extract import (
     Extracted,
     clean_filename,
     extension,
-    extract,
     normalise_text,
 )
+from ba_assistant.documents.extraction import extract_upload
 from ba_assistant.documents.schemas import (
     DocumentCreate,
     DocumentList,
@@ -96,6 +102,9 @@ def list_documents(
 )
 async def upload_document(
     user: CurrentUser,
+    # Whose project it is is settled, in a short read of its own, before a byte of the body
+    # is read: someone else's upload is refused without reading or extracting anything.
+    _access: ProjectAccess,
     upload: Annotated[PreparedDocument, Depends(read_upload)],
     project: OwnedProject,
     session: SessionDep,
@@ -157,7 +166,7 @@ async def _from_multipart(request: Request, settings: Settings) -> tuple[str, Ex
     name = clean_filename(upload.filename or "")
     if not data:
         raise Unprocessable("The file is empty. Choose a file with some content.")
-    extracted = await run_in_threadpool(extract, name, data)
+    extracted = await extract_upload(name, data, settings)
     return name, extracted, len(data)
 
 

@@ -5,6 +5,12 @@ Supported: .txt and .md (UTF-8, UTF-16 with BOM, or Windows-1252), .pdf (pypdf) 
 bytes do not match its extension, is refused with 415; a file we recognise but cannot read
 (empty, password-protected, scanned, corrupt, zip bomb) is refused with 422 and a message that
 tells the person what to do.
+
+Extraction is CPU-bound and its cost grows with what a file holds, not with its size: a 1.7 MB
+.docx can hold millions of empty paragraphs. So a file's paragraphs and table cells are
+counted in its raw XML before anything parses it, and the text is capped as it is built; past
+a limit, the file is refused with a message naming the limit. PDF and Word files are read in
+a worker process with CPU and memory limits (``documents.extraction``).
 """
 
 from __future__ import annotations
@@ -27,10 +33,21 @@ SUPPORTED = ".txt, .md, .pdf, .docx"
 DOCX_MAX_ENTRIES = 2_000
 DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DOCX_MAX_RATIO = 200
+# Limits for what a file may hold. A 500-page specification has about 10,000 paragraphs.
+DOCX_MAX_PARAGRAPHS = 50_000
+DOCX_MAX_TABLE_CELLS = 100_000
+PDF_MAX_PAGES = 2_000
+# The longest text kept from a PDF or Word file, unless the caller says otherwise.
+MAX_CHARACTERS = 10 * 1024 * 1024
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# Elements by local name, whatever prefix the file binds to WordprocessingML's namespace
+# (DrawingML's a:p paragraphs in text boxes count too: python-docx does not read them, but
+# they are rare). python-docx never expands entities, so what is written is all there is.
+_XML_PARAGRAPH = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?p[\s/>]")
+_XML_TABLE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?tc[\s/>]")
 
 
 @dataclass(frozen=True)
@@ -60,14 +77,16 @@ def extension(name: str) -> str:
     return f".{ext.lower()}" if dot else ""
 
 
-def extract(name: str, data: bytes) -> Extracted:
+def extract(name: str, data: bytes, *, max_characters: int = MAX_CHARACTERS) -> Extracted:
+    """The file's text. For PDF and Word files this is CPU-bound: the server runs it in a
+    worker process (``documents.extraction``)."""
     ext = extension(name)
     if ext in TEXT_TYPES:
         return Extracted(_text(data, ext), TEXT_TYPES[ext])
     if ext == ".pdf":
-        return Extracted(_pdf(data), PDF_TYPE)
+        return Extracted(_pdf(data, max_characters), PDF_TYPE)
     if ext == ".docx":
-        return Extracted(_docx(data), DOCX_TYPE)
+        return Extracted(_docx(data, max_characters), DOCX_TYPE)
     shown = ext or "files without an extension"
     raise UnsupportedMediaType(
         f"{shown} is not supported. Upload a {SUPPORTED} file.",
@@ -130,7 +149,32 @@ def _looks_binary(text: str) -> bool:
     return controls / len(sample) > 0.05
 
 
-def _pdf(data: bytes) -> str:
+def over_limit(what: str, limit: int, advice: str) -> Unprocessable:
+    """A file refused for holding too much, naming the limit and what to do."""
+    return Unprocessable(
+        f"This document has more than {limit:,} {what}, the most we read from one file. {advice}",
+        details={"limit": what.replace(" ", "_"), "max": limit},
+    )
+
+
+_SPLIT = "Split it into smaller files and upload them one by one."
+
+
+class _TextBudget:
+    """Counts the characters of extracted text, and stops the extraction past the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, text: str) -> str:
+        self.used += len(text)
+        if self.used > self.limit:
+            raise over_limit("characters of text", self.limit, _SPLIT)
+        return text
+
+
+def _pdf(data: bytes, max_characters: int) -> str:
     if not data.startswith(b"%PDF-"):
         actual = _sniff(data) or ("empty" if not data else "not a PDF")
         if actual == "empty":
@@ -143,10 +187,13 @@ def _pdf(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise _password_protected()
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > PDF_MAX_PAGES:
+            raise over_limit("pages", PDF_MAX_PAGES, _SPLIT)
+        budget = _TextBudget(max_characters)
+        pages = [budget.take(page.extract_text() or "") for page in reader.pages]
     except FileNotDecryptedError as exc:
         raise _password_protected() from exc
-    except Unprocessable:
+    except (Unprocessable, MemoryError):
         raise
     except Exception as exc:  # pypdf raises many types on malformed input, even builtins
         raise Unprocessable(
@@ -171,7 +218,7 @@ def _password_protected() -> Unprocessable:
     )
 
 
-def _docx(data: bytes) -> str:
+def _docx(data: bytes, max_characters: int) -> str:
     if not data.startswith(b"PK\x03\x04"):
         if not data:
             raise Unprocessable("The file is empty. Save the document again and upload it.")
@@ -188,7 +235,9 @@ def _docx(data: bytes) -> str:
 
     try:
         document = docx.Document(io.BytesIO(package))
-        text = normalise_text(_docx_markdown(document))
+        text = normalise_text(_docx_markdown(document, _TextBudget(max_characters)))
+    except (Unprocessable, MemoryError):
+        raise
     except Exception as exc:  # lxml, zlib and python-docx raise many types on malformed files
         raise _corrupt_docx() from exc
     if not text.strip():
@@ -220,10 +269,11 @@ def _repacked(data: bytes) -> bytes:
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
                 for entry in entries:
-                    content = _read_entry(archive, entry, budget)
+                    body = entry.filename == "word/document.xml"
+                    content = _read_entry(archive, entry, budget, count=body)
                     budget -= len(content)
                     copy.writestr(entry.filename, content)
-    except AppError:
+    except (AppError, MemoryError):
         raise
     except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError (method), …
         raise _corrupt_docx() from exc
@@ -250,15 +300,43 @@ def _check_zip(entries: list[zipfile.ZipInfo], compressed_size: int) -> None:
         raise _corrupt_docx()
 
 
-def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> bytes:
+class _BodyCount:
+    """Paragraphs and table cells in the raw XML of a document's body, so that a body with
+    too many is refused before python-docx parses it (about 0.1 ms a paragraph). Counting
+    chunk by chunk misses only elements cut in two, so a hostile body is refused after its
+    first few megabytes; the whole body is counted exactly at the end."""
+
+    def __init__(self) -> None:
+        self.paragraphs = 0
+        self.cells = 0
+
+    def add(self, xml: bytes) -> None:
+        self.paragraphs += len(_XML_PARAGRAPH.findall(xml))
+        self.cells += len(_XML_TABLE_CELL.findall(xml))
+        if self.paragraphs > DOCX_MAX_PARAGRAPHS:
+            raise over_limit("paragraphs", DOCX_MAX_PARAGRAPHS, _SPLIT)
+        if self.cells > DOCX_MAX_TABLE_CELLS:
+            advice = "Split its tables, or the document, into smaller files."
+            raise over_limit("table cells", DOCX_MAX_TABLE_CELLS, advice)
+
+
+def _read_entry(
+    archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int, *, count: bool = False
+) -> bytes:
     chunks: list[bytes] = []
+    counted = _BodyCount()
     with archive.open(entry) as stream:
         while chunk := stream.read(1024 * 1024):
             budget -= len(chunk)
             if budget < 0:
                 raise _too_big()
             chunks.append(chunk)
-    return b"".join(chunks)
+            if count:
+                counted.add(chunk)
+    content = b"".join(chunks)
+    if count:
+        _BodyCount().add(content)
+    return content
 
 
 # --- .docx → markdown -------------------------------------------------------------------
@@ -266,18 +344,19 @@ def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -
 _HEADING = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
 
-def _docx_markdown(document: Any) -> str:
+def _docx_markdown(document: Any, budget: _TextBudget) -> str:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    styles = _StyleNames()
     blocks: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
-            line = _paragraph(item)
+            line = _paragraph(item, styles)
             if line is not None:
-                blocks.append(line)
+                blocks.append(budget.take(line))
         elif isinstance(item, Table):
-            blocks.append(_table(item))
+            blocks.append(budget.take(_table(item)))
     # Consecutive list items belong to one list: join them with single newlines.
     out: list[str] = []
     for block in blocks:
@@ -323,11 +402,26 @@ def _link(hyperlink: Any) -> str:
     return f"[{text.strip()}]({url})"
 
 
-def _paragraph(paragraph: Any) -> str | None:
+class _StyleNames:
+    """Paragraph style names by style id. python-docx looks a style up by scanning every
+    style in the file, twice for a paragraph without one: about 1 ms a paragraph."""
+
+    def __init__(self) -> None:
+        self._names: dict[str | None, str] = {}
+
+    def of(self, paragraph: Any) -> str:
+        style_id: str | None = paragraph._p.style
+        if style_id not in self._names:
+            style = paragraph.style
+            self._names[style_id] = (style.name if style is not None else "") or ""
+        return self._names[style_id]
+
+
+def _paragraph(paragraph: Any, styles: _StyleNames) -> str | None:
     text = _runs_markdown(paragraph)
     if not text:
         return None
-    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    style = styles.of(paragraph)
     if style == "Title":
         return f"# {paragraph.text.strip()}"
     match = _HEADING.match(style)
