@@ -269,7 +269,7 @@ class TestSendMessage:
         responses = self.at_once(2, lambda: self.post(alice, thread["id"], "Second", key))
         assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
         assert responses[0].json() == responses[1].json()
-        alice.client.app.state.runs.cancel_where(user_id=alice.id)  # type: ignore[attr-defined]
+        alice.client.app.state.runs.cancel_where(user_id=alice.id)
         wait_for_reply(alice, thread["id"])
         assert [role for role, _ in self.roles(alice, thread["id"])] == [
             "user",
@@ -293,7 +293,7 @@ class TestSendMessage:
         assert again.json()["stream_url"] == (
             f"/api/threads/{thread['id']}/stream?message_id={first.json()['message_id']}"
         )
-        alice.client.app.state.runs.cancel_where(user_id=alice.id)  # type: ignore[attr-defined]
+        alice.client.app.state.runs.cancel_where(user_id=alice.id)
         wait_for_reply(alice, thread["id"])
         later = self.post(alice, thread["id"], "Partial refunds?", key)
         assert (later.status_code, later.json()) == (201, first.json())
