@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+import threading
 import time
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+import httpx
+import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from ba_assistant.agent import offline
 from ba_assistant.artifacts import service as artifacts
+from ba_assistant.config import Settings
 from ba_assistant.models import Message
 from ba_assistant.models.base import utcnow
-from tests.conftest import ApiUser, wait_for_reply
+from tests.conftest import ApiUser, make_app, wait_for_reply
 
 
 class TestCreateThread:
@@ -191,3 +200,182 @@ class TestListMessages:
                 "latest_version": 1,
             }
         ]
+
+
+class TestSendMessage:
+    """`client_message_id`: a message sent again (a retry, a second tab) is stored once."""
+
+    @pytest.fixture
+    def slow_replies(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The offline assistant writes for several seconds, so replies are still running."""
+        monkeypatch.setattr(offline, "PAUSE_SECONDS", 0.1)
+
+    @staticmethod
+    def post(user: ApiUser, thread_id: str, content: str, key: str | None) -> httpx.Response:
+        body: dict[str, Any] = {"content": content}
+        if key is not None:
+            body["client_message_id"] = key
+        return user.post(f"/api/threads/{thread_id}/messages", json=body)
+
+    @staticmethod
+    def at_once(count: int, send: Callable[[], httpx.Response]) -> list[httpx.Response]:
+        """``count`` requests released together."""
+        start = threading.Barrier(count)
+        responses: list[httpx.Response] = []
+
+        def worker() -> None:
+            start.wait()
+            responses.append(send())
+
+        workers = [threading.Thread(target=worker) for _ in range(count)]
+        for worker_thread in workers:
+            worker_thread.start()
+        for worker_thread in workers:
+            worker_thread.join(timeout=30)
+        return responses
+
+    @staticmethod
+    def roles(user: ApiUser, thread_id: str) -> list[tuple[str, str]]:
+        messages = user.get(f"/api/threads/{thread_id}/messages").json()["messages"]
+        return [(m["role"], m["content"] if m["role"] == "user" else "reply") for m in messages]
+
+    def test_the_same_key_at_once_is_one_message_and_one_reply(self, alice: ApiUser) -> None:
+        thread = alice.thread(alice.project()["id"])
+        key = str(uuid.uuid4())
+        responses = self.at_once(
+            4, lambda: self.post(alice, thread["id"], "Who approves refunds?", key)
+        )
+        assert [r.status_code for r in responses] == [201] * 4, [r.text for r in responses]
+        bodies = [r.json() for r in responses]
+        assert all(body == bodies[0] for body in bodies)
+        wait_for_reply(alice, thread["id"])
+        assert self.roles(alice, thread["id"]) == [
+            ("user", "Who approves refunds?"),
+            ("assistant", "reply"),
+        ]
+        messages = alice.get(f"/api/threads/{thread['id']}/messages").json()["messages"]
+        assert messages[0]["id"] == bodies[0]["message_id"]
+        assert messages[0]["client_message_id"] == key
+        assert messages[1]["id"] == bodies[0]["reply_id"]
+        assert messages[1]["status"] == "complete"
+
+    def test_at_once_while_another_reply_is_running_neither_is_refused(
+        self, alice: ApiUser, slow_replies: None
+    ) -> None:
+        # One reply slot of two is taken; the same message sent twice at once needs only one.
+        thread = alice.thread(alice.project()["id"])
+        assert self.post(alice, thread["id"], "First question", None).status_code == 201
+        key = str(uuid.uuid4())
+        responses = self.at_once(2, lambda: self.post(alice, thread["id"], "Second", key))
+        assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
+        assert responses[0].json() == responses[1].json()
+        alice.client.app.state.runs.cancel_where(user_id=alice.id)
+        wait_for_reply(alice, thread["id"])
+        assert [role for role, _ in self.roles(alice, thread["id"])] == [
+            "user",
+            "assistant",
+            "user",
+            "assistant",
+        ]
+
+    def test_sent_again_it_answers_like_the_first_time_and_starts_no_reply(
+        self, alice: ApiUser, slow_replies: None
+    ) -> None:
+        thread = alice.thread(alice.project()["id"])
+        assert self.post(alice, thread["id"], "Something else", None).status_code == 201
+        key = str(uuid.uuid4())
+        first = self.post(alice, thread["id"], "Partial refunds?", key)
+        assert first.status_code == 201
+        # Both of the person's reply slots are taken, one of them by this message's reply:
+        # sending it again is still answered, not refused with 429.
+        again = self.post(alice, thread["id"], "Partial refunds?", key)
+        assert (again.status_code, again.json()) == (201, first.json())
+        assert again.json()["stream_url"] == (
+            f"/api/threads/{thread['id']}/stream?message_id={first.json()['message_id']}"
+        )
+        alice.client.app.state.runs.cancel_where(user_id=alice.id)
+        wait_for_reply(alice, thread["id"])
+        later = self.post(alice, thread["id"], "Partial refunds?", key)
+        assert (later.status_code, later.json()) == (201, first.json())
+        assert self.roles(alice, thread["id"]) == [
+            ("user", "Something else"),
+            ("assistant", "reply"),
+            ("user", "Partial refunds?"),
+            ("assistant", "reply"),
+        ]
+
+    def test_the_same_key_in_another_thread_is_another_message(self, alice: ApiUser) -> None:
+        project = alice.project()
+        one, two = alice.thread(project["id"]), alice.thread(project["id"])
+        key = str(uuid.uuid4())
+        first = self.post(alice, one["id"], "Refund window?", key)
+        second = self.post(alice, two["id"], "Refund window?", key)
+        assert (first.status_code, second.status_code) == (201, 201)
+        assert first.json()["message_id"] != second.json()["message_id"]
+        for thread in (one, two):
+            wait_for_reply(alice, thread["id"])
+            assert self.roles(alice, thread["id"]) == [
+                ("user", "Refund window?"),
+                ("assistant", "reply"),
+            ]
+
+    def test_the_same_key_with_other_text_is_a_conflict(self, alice: ApiUser) -> None:
+        thread = alice.thread(alice.project()["id"])
+        key = str(uuid.uuid4())
+        assert self.post(alice, thread["id"], "Refund window?", key).status_code == 201
+        other = self.post(alice, thread["id"], "Something else entirely", key)
+        assert other.status_code == 409
+        assert other.json()["error"] == "conflict"
+        wait_for_reply(alice, thread["id"])
+        assert [text for role, text in self.roles(alice, thread["id"]) if role == "user"] == [
+            "Refund window?"
+        ]
+
+    def test_a_key_that_is_not_a_uuid_is_refused(self, alice: ApiUser) -> None:
+        thread = alice.thread(alice.project()["id"])
+        response = self.post(alice, thread["id"], "Refund window?", "local-42")
+        assert response.status_code == 400
+        body = response.json()
+        assert body["error"] == "validation_error"
+        assert "client_message_id" in body["details"]
+        assert body["request_id"]
+        assert self.roles(alice, thread["id"]) == []
+
+    def test_another_persons_thread_is_refused_before_anything(
+        self, alice: ApiUser, bob: ApiUser
+    ) -> None:
+        thread = alice.thread(alice.project()["id"])
+        key = str(uuid.uuid4())
+        assert self.post(bob, thread["id"], "Mine now", key).status_code == 403
+        assert self.post(bob, thread["id"], "Mine now", "not-a-uuid").status_code == 403
+        # The key was not taken by Bob's attempt.
+        assert self.post(alice, thread["id"], "Refund window?", key).status_code == 201
+        wait_for_reply(alice, thread["id"])
+        assert self.roles(alice, thread["id"]) == [
+            ("user", "Refund window?"),
+            ("assistant", "reply"),
+        ]
+
+    def test_two_server_processes_at_once_store_it_once(
+        self, alice: ApiUser, settings: Settings
+    ) -> None:
+        """Two instances on one database: the unique index decides, not a lock in memory."""
+        other_app = make_app(settings)
+        try:
+            with TestClient(other_app) as other_client:
+                other = ApiUser(other_client, alice.id, alice.email, alice.token)
+                thread = alice.thread(alice.project()["id"])
+                key = str(uuid.uuid4())
+                users = iter([alice, other])
+                responses = self.at_once(
+                    2, lambda: self.post(next(users), thread["id"], "Refund window?", key)
+                )
+                assert [r.status_code for r in responses] == [201, 201]
+                assert responses[0].json() == responses[1].json()
+                wait_for_reply(alice, thread["id"])
+                assert self.roles(alice, thread["id"]) == [
+                    ("user", "Refund window?"),
+                    ("assistant", "reply"),
+                ]
+        finally:
+            other_app.state.db.dispose()

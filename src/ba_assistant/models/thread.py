@@ -32,6 +32,8 @@ class Message(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("idx_messages_thread", "thread_id", "created_at"),
         Index("idx_messages_status", "status"),
+        # A message sent again (a retry, a second tab) is found by its key, not stored twice.
+        Index("uq_messages_thread_client_message", "thread_id", "client_message_id", unique=True),
     )
 
     thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
@@ -49,6 +51,8 @@ class Message(IdMixin, CreatedMixin, Base):
     cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     error_message: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
+    # The sender's idempotency key (a UUID the client made when the message was written).
+    client_message_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ToolCall(IdMixin, CreatedMixin, Base):

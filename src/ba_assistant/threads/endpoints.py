@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from ba_assistant.deps import (
     ThreadAccess,
 )
 from ba_assistant.errors import NotFound, RateLimited
-from ba_assistant.models import Message, User
+from ba_assistant.models import Message, Thread, User
 from ba_assistant.schemas import Page, page_params
 from ba_assistant.threads import service as threads
 from ba_assistant.threads.schemas import (
@@ -178,6 +179,7 @@ def list_messages(
     response_model=MessageSent,
     status_code=status.HTTP_201_CREATED,
     summary="Send a message; the AI replies in the background",
+    responses={409: {"description": "The client_message_id was used for other text"}},
 )
 async def send_message(
     body: MessageCreate,
@@ -187,17 +189,60 @@ async def send_message(
     runs: RunsDep,
 ) -> MessageSent:
     """Stores the message and starts the reply, which goes on whatever the connection does:
-    follow it at `stream_url` (and again after a reconnect, with `Last-Event-ID`)."""
-    async with reply_slot(runs, database, user):
-        posted = await database.write(
-            lambda session: threads.post_message(session, thread.id, body.content)
-        )
-    runs.start(ReplyJob(user.id, thread.project_id, thread.id, posted.message_id, posted.reply_id))
+    follow it at `stream_url` (and again after a reconnect, with `Last-Event-ID`).
+
+    Send a `client_message_id` to make retries safe: the same key in the same thread is
+    answered with the first message's `message_id`, `reply_id` and `stream_url` (201 again, as
+    if it were the first time), and no second reply is started."""
+    if body.client_message_id is None:
+        posted = await _post(body.content, None, thread, user, database, runs)
+    else:
+        key = str(body.client_message_id)
+        async with _one_at_a_time(thread.id, key):
+            earlier = await database.read(
+                lambda session: threads.sent_before(session, thread.id, key, body.content)
+            )
+            posted = earlier or await _post(body.content, key, thread, user, database, runs)
     return MessageSent(
         message_id=posted.message_id,
         reply_id=posted.reply_id,
         stream_url=stream_url(thread.id, posted.message_id),
     )
+
+
+async def _post(
+    content: str,
+    key: str | None,
+    thread: Thread,
+    user: User,
+    database: Database,
+    runs: RunManager,
+) -> threads.PostedMessage:
+    async with reply_slot(runs, database, user):
+        posted = await database.write(
+            lambda session: threads.post_message(session, thread.id, content, client_message_id=key)
+        )
+    if posted.created:
+        runs.start(
+            ReplyJob(user.id, thread.project_id, thread.id, posted.message_id, posted.reply_id)
+        )
+    else:  # another server process stored it first, and started its reply
+        runs.release(user.id)
+    return posted
+
+
+# Requests sending the same message (thread, client_message_id) in this process, one at a time:
+# the second finds the first's message instead of being refused a reply slot meanwhile.
+_sending: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+@asynccontextmanager
+async def _one_at_a_time(thread_id: str, key: str) -> AsyncIterator[None]:
+    lock = _sending.get((thread_id, key))
+    if lock is None:
+        lock = _sending[(thread_id, key)] = asyncio.Lock()
+    async with lock:
+        yield
 
 
 async def _stream_key(database: Database, thread_id: str, message_id: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -90,6 +91,9 @@ class MessageRead(ReadModel):
     content: str
     status: str = Field(description="complete | streaming | error | cancelled | interrupted")
     reply_to: str | None = Field(None, description="For a reply: the user message it answers")
+    client_message_id: str | None = Field(
+        None, description="For a message you sent: the key it was sent with, if any"
+    )
     model: str | None
     token_count: int | None
     artifacts: list[ArtifactRef]
@@ -107,6 +111,12 @@ class MessageList(BaseModel):
 
 class MessageCreate(BaseModel):
     content: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    client_message_id: UUID | None = Field(
+        None,
+        description="A UUID the client makes once, when the message is written, and sends with "
+        "every attempt: a message sent again with the same key (per thread) is stored once and "
+        "answered like the first time, with no second reply",
+    )
 
     @field_validator("content")
     @classmethod

@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ba_assistant.errors import Conflict
 from ba_assistant.models import (
     AIUsage,
     Artifact,
@@ -90,9 +92,22 @@ def create_thread(session: Session, project: Project, data: ThreadCreate) -> Thr
     return thread
 
 
-def add_message(session: Session, thread: Thread, *, role: str, content: str) -> Message:
+def add_message(
+    session: Session,
+    thread: Thread,
+    *,
+    role: str,
+    content: str,
+    client_message_id: str | None = None,
+) -> Message:
     now = utcnow()
-    message = Message(thread_id=thread.id, role=role, content=content, created_at=now)
+    message = Message(
+        thread_id=thread.id,
+        role=role,
+        content=content,
+        created_at=now,
+        client_message_id=client_message_id,
+    )
     session.add(message)
     thread.last_message_at = now
     session.flush()
@@ -103,15 +118,60 @@ def add_message(session: Session, thread: Thread, *, role: str, content: str) ->
 class PostedMessage:
     message_id: str
     reply_id: str
+    # False when the message had been sent before with the same key: no new reply to start.
+    created: bool = True
 
 
-def post_message(session: Session, thread_id: str, content: str) -> PostedMessage:
-    """The analyst's message and the empty reply (``streaming``) that a run will write."""
+def post_message(
+    session: Session, thread_id: str, content: str, *, client_message_id: str | None = None
+) -> PostedMessage:
+    """The analyst's message and the empty reply (``streaming``) that a run will write. With a
+    ``client_message_id`` already used in this thread, the message stored the first time."""
     thread = session.get(Thread, thread_id)
     if thread is None:
         raise LookupError(thread_id)
-    message = add_message(session, thread, role="user", content=content)
-    return _reply_to(session, thread, message)
+    if client_message_id is None:
+        message = add_message(session, thread, role="user", content=content)
+        return _reply_to(session, thread, message)
+    try:
+        # A savepoint, so that losing the race to another request keeps this transaction.
+        with session.begin_nested():
+            message = add_message(
+                session, thread, role="user", content=content, client_message_id=client_message_id
+            )
+            return _reply_to(session, thread, message)
+    except IntegrityError:
+        earlier = sent_before(session, thread_id, client_message_id, content)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def sent_before(
+    session: Session, thread_id: str, client_message_id: str, content: str
+) -> PostedMessage | None:
+    """The message sent to this thread with this key, if any, with its reply. The same key
+    with other text is a client's mistake, refused rather than answered with another message."""
+    message = session.scalars(
+        select(Message).where(
+            Message.thread_id == thread_id, Message.client_message_id == client_message_id
+        )
+    ).first()
+    if message is None:
+        return None
+    if message.content != content:
+        raise Conflict(
+            "This client_message_id was already used for another message in this thread.",
+            details={"client_message_id": client_message_id},
+        )
+    reply_id = session.scalars(
+        select(Message.id)
+        .where(Message.reply_to_id == message.id, Message.role == "assistant")
+        .order_by(Message.created_at)
+    ).first()
+    if reply_id is None:
+        raise LookupError(message.id)  # every message posted here is stored with its reply
+    return PostedMessage(message.id, reply_id, created=False)
 
 
 def _reply_to(session: Session, thread: Thread, message: Message) -> PostedMessage:
@@ -224,6 +284,7 @@ def list_messages(
             content=m.content,
             status=m.status,
             reply_to=m.reply_to_id,
+            client_message_id=m.client_message_id,
             model=m.model,
             token_count=m.token_count,
             artifacts=artifacts.get(m.id, []),

@@ -329,6 +329,10 @@ export interface paths {
          * Send a message; the AI replies in the background
          * @description Stores the message and starts the reply, which goes on whatever the connection does:
          *     follow it at `stream_url` (and again after a reconnect, with `Last-Event-ID`).
+         *
+         *     Send a `client_message_id` to make retries safe: the same key in the same thread is
+         *     answered with the first message's `message_id`, `reply_id` and `stream_url` (201 again, as
+         *     if it were the first time), and no second reply is started.
          */
         post: operations["threads-send_message"];
         delete?: never;
@@ -801,6 +805,11 @@ export interface components {
         MessageCreate: {
             /** Content */
             content: string;
+            /**
+             * Client Message Id
+             * @description A UUID the client makes once, when the message is written, and sends with every attempt: a message sent again with the same key (per thread) is stored once and answered like the first time, with no second reply
+             */
+            client_message_id?: string | null;
         };
         /** MessageList */
         MessageList: {
@@ -834,6 +843,11 @@ export interface components {
              * @description For a reply: the user message it answers
              */
             reply_to?: string | null;
+            /**
+             * Client Message Id
+             * @description For a message you sent: the key it was sent with, if any
+             */
+            client_message_id?: string | null;
             /** Model */
             model: string | null;
             /** Token Count */
@@ -2054,6 +2068,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MessageSent"];
                 };
+            };
+            /** @description The client_message_id was used for other text */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -126,7 +126,12 @@ describe("a reply built from its events", () => {
 describe("the conversation", () => {
   it("shows a queued message, then the sent message and its reply in its place", () => {
     let messages = threadReducer([], { type: "loaded", messages: [stored({})] });
-    messages = threadReducer(messages, { type: "queued", id: "local-1", content: "Offline note" });
+    messages = threadReducer(messages, {
+      type: "queued",
+      id: "local-1",
+      content: "Offline note",
+      clientMessageId: "k1",
+    });
     expect(messages.map((m) => m.status)).toEqual(["complete", "queued"]);
     messages = threadReducer(messages, {
       type: "sent",
@@ -143,7 +148,12 @@ describe("the conversation", () => {
   });
 
   it("keeps unsent messages when the stored conversation is reloaded", () => {
-    let messages = threadReducer([], { type: "queued", id: "local-1", content: "Still here" });
+    let messages = threadReducer([], {
+      type: "queued",
+      id: "local-1",
+      content: "Still here",
+      clientMessageId: "k1",
+    });
     messages = threadReducer(messages, {
       type: "loaded",
       messages: [
@@ -162,7 +172,12 @@ describe("the conversation", () => {
   });
 
   it("keeps what was sent meanwhile when a reload's snapshot is older", () => {
-    let messages = threadReducer([], { type: "queued", id: "local-1", content: "Quick" });
+    let messages = threadReducer([], {
+      type: "queued",
+      id: "local-1",
+      content: "Quick",
+      clientMessageId: "k1",
+    });
     messages = threadReducer(messages, {
       type: "sent",
       localId: "local-1",
@@ -180,6 +195,51 @@ describe("the conversation", () => {
     expect(messages.filter((m) => m.id === "m2")).toHaveLength(1);
   });
 
+  it("shows a queued message once when the stored conversation already holds its key", () => {
+    // Sent from another tab, or by an attempt whose answer never arrived.
+    let messages = threadReducer([], {
+      type: "queued",
+      id: "local-1",
+      content: "Refunds?",
+      clientMessageId: "k1",
+    });
+    messages = threadReducer(messages, {
+      type: "loaded",
+      messages: [
+        stored({ content: "Refunds?", client_message_id: "k1" }),
+        stored({ id: "r1", role: "assistant", content: "Hi", reply_to: "m1" }),
+      ],
+    });
+    expect(messages.map((m) => [m.id, m.status])).toEqual([
+      ["m1", "complete"],
+      ["r1", "complete"],
+    ]);
+  });
+
+  it("shows a message once when sending it again is answered with one already shown", () => {
+    let messages = threadReducer([], {
+      type: "loaded",
+      messages: [
+        stored({ content: "Refunds?", client_message_id: "k1" }),
+        stored({ id: "r1", role: "assistant", content: "Hi", reply_to: "m1" }),
+      ],
+    });
+    messages = threadReducer(messages, {
+      type: "queued",
+      id: "local-1",
+      content: "Refunds?",
+      clientMessageId: "k2",
+    });
+    messages = threadReducer(messages, {
+      type: "sent",
+      localId: "local-1",
+      messageId: "m1",
+      replyId: "r1",
+      content: "Refunds?",
+    });
+    expect(messages.map((m) => m.id)).toEqual(["m1", "r1"]);
+  });
+
   it("says a stored reply that failed could not be written, so it can be retried", () => {
     const failed = stored({ id: "r1", role: "assistant", status: "error", content: "Half" });
     const [message] = threadReducer([], { type: "loaded", messages: [failed] });
@@ -188,14 +248,20 @@ describe("the conversation", () => {
   });
 
   it("puts a failed send back in the queue when the server could not be reached", () => {
-    let messages = threadReducer([], { type: "queued", id: "local-1", content: "x" });
+    let messages = threadReducer([], {
+      type: "queued",
+      id: "local-1",
+      content: "x",
+      clientMessageId: "k1",
+    });
     messages = threadReducer(messages, {
       type: "send-failed",
       localId: "local-1",
       error: "offline",
       queue: true,
     });
-    expect(messages[0].status).toBe("queued");
+    // Still with its key: the next attempt sends the same, and the server stores it once.
+    expect(messages[0]).toMatchObject({ status: "queued", clientMessageId: "k1" });
     messages = threadReducer(messages, {
       type: "send-failed",
       localId: "local-1",

@@ -56,6 +56,8 @@ export type ChatMessage = {
   error?: string;
   /** Sent from this page: kept when a reload's snapshot was taken before it existed. */
   local?: boolean;
+  /** The key every attempt to send this message carries (the server stores it once). */
+  clientMessageId?: string;
   /** While streaming: the last `progress`, until the reply does something else. */
   activity?: Activity;
 };
@@ -100,6 +102,7 @@ export function fromApi(message: Schemas["MessageRead"]): ChatMessage {
     status: message.status as MessageStatus,
     parts,
     replyTo: message.reply_to,
+    ...(message.client_message_id ? { clientMessageId: message.client_message_id } : {}),
     error:
       message.status === "error"
         ? "The reply could not be written. Retry to ask again."
@@ -277,7 +280,7 @@ export function applyEvent(message: ChatMessage, event: StreamEvent): ChatMessag
 
 export type ThreadAction =
   | { type: "loaded"; messages: Schemas["MessageRead"][] }
-  | { type: "queued"; id: string; content: string }
+  | { type: "queued"; id: string; content: string; clientMessageId: string }
   | { type: "sending"; id: string }
   | { type: "sent"; localId: string; messageId: string; replyId: string; content: string }
   | { type: "send-failed"; localId: string; error: string; queue: boolean }
@@ -307,13 +310,25 @@ export function threadReducer(messages: ChatMessage[], action: ThreadAction): Ch
   switch (action.type) {
     case "loaded": {
       const stored = new Set(action.messages.map((m) => m.id));
+      // A message waiting here whose key the server already holds was sent (by another tab,
+      // or by an attempt whose answer never arrived): it shows once, as stored.
+      const sent = new Set(action.messages.map((m) => m.client_message_id).filter(Boolean));
       const newer = messages.filter(
-        (m) => !stored.has(m.id) && (m.local || m.status === "queued" || m.status === "sending"),
+        (m) =>
+          !stored.has(m.id) &&
+          !(m.clientMessageId && sent.has(m.clientMessageId)) &&
+          (m.local || m.status === "queued" || m.status === "sending"),
       );
       return oneCardEach([...action.messages.map(fromApi), ...newer]);
     }
     case "queued":
-      return [...messages, userMessage(action.id, action.content, "queued")];
+      return [
+        ...messages,
+        {
+          ...userMessage(action.id, action.content, "queued"),
+          clientMessageId: action.clientMessageId,
+        },
+      ];
     case "sending":
       return messages.map((m) => (m.id === action.id ? { ...m, status: "sending" } : m));
     case "sent": {
@@ -326,9 +341,12 @@ export function threadReducer(messages: ChatMessage[], action: ThreadAction): Ch
         replyTo: action.messageId,
         local: true,
       };
+      // Either may be shown already, as stored: the server answers a message sent again
+      // (from another tab, or a retry) with the one it stored the first time.
+      const adding = [sent, reply].filter((added) => !messages.some((m) => m.id === added.id));
       const at = messages.findIndex((m) => m.id === action.localId);
-      if (at < 0) return [...messages, sent, reply];
-      return [...messages.slice(0, at), sent, reply, ...messages.slice(at + 1)];
+      if (at < 0) return [...messages, ...adding];
+      return [...messages.slice(0, at), ...adding, ...messages.slice(at + 1)];
     }
     case "send-failed":
       return messages.map((m) =>

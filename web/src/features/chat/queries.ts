@@ -47,11 +47,12 @@ export function createThread(projectId: string) {
   );
 }
 
-export function sendMessage(threadId: string, content: string) {
+/** Sent with the message's key, the same on every attempt: the server stores it once. */
+export function sendMessage(threadId: string, content: string, clientMessageId: string) {
   return data(
     api.POST("/api/threads/{thread_id}/messages", {
       params: { path: { thread_id: threadId } },
-      body: { content },
+      body: { content, client_message_id: clientMessageId },
     }),
   );
 }

@@ -5,7 +5,7 @@ import { ApiError, errorMessage } from "../../api/errors";
 import { useOnline } from "../../ui/useOnline";
 import { artifactWritten } from "../artifacts/queries";
 import { type ChatMessage, textOf, threadReducer } from "./messageState";
-import { dequeue, enqueue, readQueue } from "./offlineQueue";
+import { composed, dequeue, enqueue, type Queued, readQueue } from "./offlineQueue";
 import { cancelReply, loadMessages, sendMessage, streamUrl, threadQuery } from "./queries";
 import { followReply } from "./sse";
 
@@ -19,17 +19,20 @@ export type Connection = "live" | "reconnecting";
 const REFUSED = new Set([400, 403, 404, 413, 422]);
 
 /**
- * The sends in flight, by the message's local id, across mounts: a thread page opened again
- * while its message is still being sent finds it in the device's queue, and waits for that
- * send instead of sending the message a second time.
+ * The sends in flight, by the message's key, across mounts: a thread page opened again while
+ * its message is still being sent finds it in the device's queue, and waits for that send
+ * instead of making another request. (One made anyway, from another tab or after this one
+ * finished, carries the same key, and the server answers it with the message it stored.)
  */
 const inFlight = new Map<string, ReturnType<typeof sendMessage>>();
 
-function sendOnce(threadId: string, localId: string, content: string) {
-  let pending = inFlight.get(localId);
+function sendOnce(threadId: string, item: Queued) {
+  let pending = inFlight.get(item.clientMessageId);
   if (!pending) {
-    pending = sendMessage(threadId, content).finally(() => inFlight.delete(localId));
-    inFlight.set(localId, pending);
+    pending = sendMessage(threadId, item.content, item.clientMessageId).finally(() =>
+      inFlight.delete(item.clientMessageId),
+    );
+    inFlight.set(item.clientMessageId, pending);
   }
   return pending;
 }
@@ -53,14 +56,18 @@ export function useConversation(threadId: string) {
   const reload = useCallback(async () => {
     try {
       const stored = await loadMessages(threadId);
+      // Queued here but already stored (sent from another tab, or by an attempt whose answer
+      // never arrived): no longer waiting.
+      const sent = new Set(stored.map((m) => m.client_message_id));
+      for (const item of readQueue(threadId)) {
+        if (sent.has(item.clientMessageId)) dequeue(threadId, item.id);
+      }
       stopFollowing(); // the followers start afresh on the reloaded messages
       dispatch({ type: "loaded", messages: stored });
       if (!restored.current) {
         // What was written here offline shows once the thread is known to be this person's.
         restored.current = true;
-        for (const item of readQueue(threadId)) {
-          dispatch({ type: "queued", id: item.id, content: item.content });
-        }
+        for (const item of readQueue(threadId)) dispatch({ type: "queued", ...item });
       }
       setLoadError(null);
       setLoaded(true);
@@ -108,10 +115,11 @@ export function useConversation(threadId: string) {
   }, [messages, threadId, reload, queryClient]);
 
   const deliver = useCallback(
-    async (localId: string, content: string) => {
+    async (item: Queued) => {
+      const { id: localId, content } = item;
       dispatch({ type: "sending", id: localId });
       try {
-        const sent = await sendOnce(threadId, localId, content);
+        const sent = await sendOnce(threadId, item);
         dequeue(threadId, localId);
         dispatch({
           type: "sent",
@@ -143,10 +151,11 @@ export function useConversation(threadId: string) {
 
   const send = useCallback(
     (content: string) => {
-      const id = `local-${crypto.randomUUID()}`;
-      enqueue(threadId, { id, content });
-      dispatch({ type: "queued", id, content });
-      if (navigator.onLine) deliver(id, content);
+      // The key is made once, here, and kept with the queued message for every attempt.
+      const item = composed(content);
+      enqueue(threadId, item);
+      dispatch({ type: "queued", ...item });
+      if (navigator.onLine) deliver(item);
     },
     [threadId, deliver],
   );
@@ -154,11 +163,15 @@ export function useConversation(threadId: string) {
   // Back online: send what was queued, in order.
   useEffect(() => {
     if (!online || !loaded || flushing.current) return;
-    const waiting = messages.filter((m) => m.status === "queued");
+    const waiting: Queued[] = messages.flatMap((m) =>
+      m.status === "queued" && m.clientMessageId
+        ? [{ id: m.id, content: textOf(m), clientMessageId: m.clientMessageId }]
+        : [],
+    );
     if (!waiting.length) return;
     flushing.current = true;
     (async () => {
-      for (const message of waiting) await deliver(message.id, textOf(message));
+      for (const item of waiting) await deliver(item);
     })().finally(() => {
       flushing.current = false;
     });
