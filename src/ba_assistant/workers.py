@@ -207,10 +207,20 @@ def _processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    # The executor cannot cancel a running task; its processes can be stopped.
-    processes = _processes(pool)
-    for process in processes:
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=5)
+    # The executor cannot cancel a running task; its processes can be stopped. Its manager
+    # thread may start a replacement meanwhile (a worker retiring after its last task) into
+    # the same table, which the executor forgets on shutdown: keep hold of it and look again
+    # until no process of the pool is left alive.
+    table: dict[int, BaseProcess] = getattr(pool, "_processes", None) or {}
+    stopped: dict[int, BaseProcess] = {}
+    for attempt in range(20):
+        fresh = {id(p): p for p in list(table.values()) if id(p) not in stopped}
+        for process in fresh.values():
+            process.kill()
+        stopped.update(fresh)
+        if attempt == 0:
+            pool.shutdown(wait=False, cancel_futures=True)
+        for process in stopped.values():
+            process.join(timeout=5)
+        if not fresh and not any(process.is_alive() for process in stopped.values()):
+            return
