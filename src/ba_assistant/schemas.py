@@ -1,10 +1,11 @@
-"""Pieces every domain's schemas share: UTC timestamps with ``Z``, list pages."""
+"""Pieces every domain's schemas share: UTC timestamps with ``Z``, list pages, bounded integers."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
+from annotated_types import Ge, Le
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
@@ -14,6 +15,15 @@ def _iso_z(value: datetime) -> str:
 
 
 UTCDatetime = Annotated[datetime, PlainSerializer(_iso_z, return_type=str)]
+
+
+# Every integer the API takes fits a 32-bit column and a JavaScript number. Without a bound,
+# one past SQLite's 64-bit range reached the database and failed there (500, not 400).
+INT_MAX = 2**31 - 1
+Offset = Annotated[int, Ge(0), Le(INT_MAX)]
+"""How many items to skip, 0 upwards."""
+PositiveInt = Annotated[int, Ge(1), Le(INT_MAX)]
+"""A number counted from 1, such as a version."""
 
 
 class ReadModel(BaseModel):
@@ -27,6 +37,6 @@ class Page(BaseModel):
 
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page (max 100)")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[Offset, Query(description="Items to skip")] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)

@@ -19,7 +19,7 @@ from ba_assistant.artifacts.schemas import (
 from ba_assistant.db import DatabaseDep, SessionDep
 from ba_assistant.deps import CurrentUser, OwnedArtifact, OwnedProject, OwnedThread
 from ba_assistant.models import Artifact
-from ba_assistant.schemas import Page, page_params
+from ba_assistant.schemas import Page, PositiveInt, page_params
 
 router = APIRouter(prefix="/api", tags=["artifacts"])
 
@@ -64,7 +64,7 @@ def list_versions(artifact: OwnedArtifact, session: SessionDep) -> ArtifactVersi
     summary="One version of an artifact",
 )
 def get_version(
-    artifact: OwnedArtifact, session: SessionDep, number: Annotated[int, Path(ge=1)]
+    artifact: OwnedArtifact, session: SessionDep, number: Annotated[PositiveInt, Path()]
 ) -> ArtifactVersionRead:
     return ArtifactVersionRead.model_validate(artifacts.get_version(session, artifact, number))
 
@@ -94,7 +94,7 @@ async def export_artifact(
         str,
         Query(description="markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps)"),
     ],
-    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+    version: Annotated[PositiveInt | None, Query(description="An earlier version")] = None,
 ) -> Response:
     """`feature` turns each Given/When/Then scenario into a `Scenario:`; `csv` has one row per
     user story, for Jira's and Azure DevOps' CSV import. Both answer 422 when the artifact

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ba_assistant.schemas import ReadModel, UTCDatetime
+from ba_assistant.schemas import PositiveInt, ReadModel, UTCDatetime
 
 ArtifactType = Literal["user_story", "acceptance_criteria", "requirements_doc", "custom"]
 TITLE_MAX = 300
@@ -37,9 +37,8 @@ class ArtifactList(BaseModel):
 class ArtifactUpdate(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
     content: str | None = Field(None, min_length=1, max_length=CONTENT_MAX)
-    base_version: int | None = Field(
+    base_version: PositiveInt | None = Field(
         None,
-        ge=1,
         description="The version this edit starts from: if someone saved a newer one "
         "meanwhile, the edit is refused with 409 instead of overwriting theirs",
     )
