@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
-from ba_assistant import migrations
+from ba_assistant import migrations, openapi
 from ba_assistant.agent.agent import model_name
 from ba_assistant.agent.catalog import replacement, retirement
 from ba_assistant.agent.hub import MemoryHub
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(_operations_router())
     _mount_web(app)
+    openapi.install(app)
     return app
 
 
@@ -212,7 +213,11 @@ def _operations_router() -> APIRouter:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database is reachable and migrated")
+    @router.get(
+        "/readyz",
+        summary="The database is reachable and migrated",
+        responses=openapi.READINESS_RESPONSES,
+    )
     def readyz(request: Request) -> JSONResponse:
         database: Database = request.app.state.db
         checks: dict[str, str] = {}

@@ -81,8 +81,11 @@ _FILE_TYPES = {
     summary="Download an artifact as Markdown, PDF, Word, Gherkin or CSV",
     responses={
         200: {"description": "The file, as an attachment", "content": _FILE_TYPES},
-        400: {"description": "Unknown format"},
+        400: {"description": "Unknown format, or a version below 1"},
+        403: {"description": "The artifact is someone else's"},
+        404: {"description": "No such artifact, or no such version of it"},
         422: {"description": "Nothing in the artifact fits this format (Gherkin, CSV)"},
+        503: {"description": "Too many exports at once, or this one took too long"},
     },
 )
 async def export_artifact(
@@ -92,7 +95,11 @@ async def export_artifact(
     request: Request,
     format: Annotated[
         str,
-        Query(description="markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps)"),
+        Query(
+            description="markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps)",
+            # Checked by export_format, whose 400 lists the formats.
+            json_schema_extra={"enum": list(FORMATS)},
+        ),
     ],
     version: Annotated[PositiveInt | None, Query(description="An earlier version")] = None,
 ) -> Response:
