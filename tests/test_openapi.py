@@ -56,7 +56,7 @@ class TestInputsAsEnforced:
     def test_blank_names_break_the_schema_and_get_400(self, app: FastAPI, alice: ApiUser) -> None:
         name = app.openapi()["components"]["schemas"]["ProjectCreate"]["properties"]["name"]
         assert name["pattern"] == NOT_BLANK
-        for blank in (" ", "\u3000", "\x1c\t", "\x00"):
+        for blank in ("", " ", "\u3000", "\x1c\t"):
             assert re.search(name["pattern"], blank) is None
             assert alice.post("/api/projects", json={"name": blank}).status_code == 400
         assert re.search(name["pattern"], " Refunds ")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from annotated_types import Ge, Le
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 
 def _iso_z(value: datetime) -> str:
@@ -26,13 +26,16 @@ PositiveInt = Annotated[int, Ge(1), Le(INT_MAX)]
 """A number counted from 1, such as a version."""
 
 # A character that is not blank: not what str.split() and str.strip() remove (Unicode
-# White_Space and the \x1c-\x1f separators), nor NUL. Spelt out, since JSON Schema's \s and
-# Python's differ. A string the server would refuse as empty has none.
-NOT_BLANK = (
-    r"[^\x00\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
-NonBlank = StringConstraints(min_length=1, pattern=NOT_BLANK)
+# White_Space and the \x1c-\x1f separators). Spelt out, since JSON Schema's \s and Python's
+# differ. A string the server refuses as empty has none.
+_BLANK = r"\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{_BLANK}]"
+NOT_BLANK_TEXT = f"[^\\x00{_BLANK}]"  # a document's text: NUL is dropped from it
+# Documentation only: the fields' own validators refuse blank text, with their own messages
+# (and a document's size is checked before its blankness, so too large stays a 413).
+NonBlank = Field(json_schema_extra={"minLength": 1, "pattern": NOT_BLANK})
 """For text that must say something: ``Annotated[str, NonBlank]``."""
+NonBlankText = Field(json_schema_extra={"minLength": 1, "pattern": NOT_BLANK_TEXT})
 
 
 class ReadModel(BaseModel):

@@ -35,7 +35,7 @@ class ArtifactList(BaseModel):
 
 
 class ArtifactUpdate(BaseModel):
-    title: Annotated[str, NonBlank] | None = Field(None, max_length=TITLE_MAX)
+    title: Annotated[str, NonBlank] | None = Field(None, min_length=1, max_length=TITLE_MAX)
     content: str | None = Field(None, min_length=1, max_length=CONTENT_MAX)
     base_version: PositiveInt | None = Field(
         None,

@@ -17,7 +17,7 @@ class UserRead(ReadModel):
 
 class DevLoginRequest(BaseModel):
     email: EmailStr
-    name: Annotated[str, NonBlank] = Field(max_length=200)
+    name: Annotated[str, NonBlank] = Field(min_length=1, max_length=200)
 
     @field_validator("name")
     @classmethod

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from ba_assistant.schemas import NonBlank, ReadModel, UTCDatetime
+from ba_assistant.schemas import NonBlankText, ReadModel, UTCDatetime
 
 
 class DocumentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=1000, examples=["Refund policy.md"])
-    content: Annotated[str, NonBlank] = Field(
+    content: Annotated[str, NonBlankText] = Field(
         description="The document's text (plain text or markdown)"
     )
 

@@ -106,7 +106,7 @@ class MessageList(BaseModel):
 
 
 class MessageCreate(BaseModel):
-    content: Annotated[str, NonBlank] = Field(max_length=MESSAGE_MAX)
+    content: Annotated[str, NonBlank] = Field(min_length=1, max_length=MESSAGE_MAX)
 
     @field_validator("content")
     @classmethod
