@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
-from ba_assistant import migrations
+from ba_assistant import migrations, openapi
 from ba_assistant.agent.agent import model_name
 from ba_assistant.agent.catalog import replacement, retirement
 from ba_assistant.agent.hub import MemoryHub
@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.api_docs_enabled:
         _mount_api_docs(app)
     _mount_web(app)
+    openapi.install(app)
     return app
 
 
@@ -223,7 +224,11 @@ def _operations_router() -> APIRouter:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database is reachable and migrated")
+    @router.get(
+        "/readyz",
+        summary="The database is reachable and migrated",
+        responses=openapi.READINESS_RESPONSES,
+    )
     def readyz(request: Request) -> JSONResponse:
         database: Database = request.app.state.db
         checks: dict[str, str] = {}

@@ -19,7 +19,7 @@ from ba_assistant.artifacts.schemas import (
 from ba_assistant.db import DatabaseDep, SessionDep
 from ba_assistant.deps import CurrentUser, OwnedArtifact, OwnedProject, OwnedThread
 from ba_assistant.models import Artifact
-from ba_assistant.schemas import Page, page_params
+from ba_assistant.schemas import Page, PositiveInt, page_params
 
 router = APIRouter(prefix="/api", tags=["artifacts"])
 
@@ -64,7 +64,7 @@ def list_versions(artifact: OwnedArtifact, session: SessionDep) -> ArtifactVersi
     summary="One version of an artifact",
 )
 def get_version(
-    artifact: OwnedArtifact, session: SessionDep, number: Annotated[int, Path(ge=1)]
+    artifact: OwnedArtifact, session: SessionDep, number: Annotated[PositiveInt, Path()]
 ) -> ArtifactVersionRead:
     return ArtifactVersionRead.model_validate(artifacts.get_version(session, artifact, number))
 
@@ -81,8 +81,11 @@ _FILE_TYPES = {
     summary="Download an artifact as Markdown, PDF, Word, Gherkin or CSV",
     responses={
         200: {"description": "The file, as an attachment", "content": _FILE_TYPES},
-        400: {"description": "Unknown format"},
+        400: {"description": "Unknown format, or a version below 1"},
+        403: {"description": "The artifact is someone else's"},
+        404: {"description": "No such artifact, or no such version of it"},
         422: {"description": "Nothing in the artifact fits this format (Gherkin, CSV)"},
+        503: {"description": "Too many exports at once, or this one took too long"},
     },
 )
 async def export_artifact(
@@ -92,9 +95,13 @@ async def export_artifact(
     request: Request,
     format: Annotated[
         str,
-        Query(description="markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps)"),
+        Query(
+            description="markdown | pdf | docx | feature (Gherkin) | csv (Jira, Azure DevOps)",
+            # Checked by export_format, whose 400 lists the formats.
+            json_schema_extra={"enum": list(FORMATS)},
+        ),
     ],
-    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+    version: Annotated[PositiveInt | None, Query(description="An earlier version")] = None,
 ) -> Response:
     """`feature` turns each Given/When/Then scenario into a `Scenario:`; `csv` has one row per
     user story, for Jira's and Azure DevOps' CSV import. Both answer 422 when the artifact

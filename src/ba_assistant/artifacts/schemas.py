@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ba_assistant.schemas import ReadModel, UTCDatetime
+from ba_assistant.schemas import NonBlank, PositiveInt, ReadModel, UTCDatetime
 
 ArtifactType = Literal["user_story", "acceptance_criteria", "requirements_doc", "custom"]
 TITLE_MAX = 300
@@ -35,11 +35,10 @@ class ArtifactList(BaseModel):
 
 
 class ArtifactUpdate(BaseModel):
-    title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
+    title: Annotated[str, NonBlank] | None = Field(None, min_length=1, max_length=TITLE_MAX)
     content: str | None = Field(None, min_length=1, max_length=CONTENT_MAX)
-    base_version: int | None = Field(
+    base_version: PositiveInt | None = Field(
         None,
-        ge=1,
         description="The version this edit starts from: if someone saved a newer one "
         "meanwhile, the edit is refused with 409 instead of overwriting theirs",
     )

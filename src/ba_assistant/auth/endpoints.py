@@ -128,6 +128,10 @@ def providers(settings: SettingsDep) -> ProvidersRead:
     response_model=AuthUrl,
     dependencies=[IpRateLimit],
     summary="Start signing in with a provider",
+    responses={
+        404: {"description": "Sign-in with this provider is not set up on this server"},
+        503: {"description": "The provider cannot be reached: try again or use another"},
+    },
 )
 async def start_sign_in(
     provider: str,
@@ -171,7 +175,13 @@ async def start_sign_in(
     status_code=status.HTTP_302_FOUND,
     dependencies=[IpRateLimit],
     summary="Where the provider sends the browser back",
-    responses={400: {"description": "Unknown, used or expired state, or another browser"}},
+    responses={
+        400: {
+            "description": "Unknown, used or expired state, or another browser: a page "
+            "offering to sign in again",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def callback(
     request: Request,
@@ -280,6 +290,9 @@ def _callback_page(
     response_model=TokenResponse | CookieSignIn,
     dependencies=[IpRateLimit],
     summary="Trade the login code for tokens",
+    responses={
+        401: {"description": "The code is not valid, used, expired or from another browser"}
+    },
 )
 def token(
     body: LoginCodeRequest,
@@ -312,6 +325,7 @@ def token(
     response_model=TokenResponse | CookieSignIn,
     dependencies=[IpRateLimit],
     summary="Sign in as a local user (development only)",
+    responses={404: {"description": "Development sign-in is off (outside development)"}},
 )
 def dev_login(
     body: DevLoginRequest,
@@ -337,6 +351,10 @@ def dev_login(
     response_model=RefreshedTokens | CookieSignIn,
     dependencies=[IpRateLimit],
     summary="Trade a refresh token for new tokens",
+    responses={
+        401: {"description": "The refresh token is not valid, used or expired: sign in again"},
+        403: {"description": "By cookie, only from this app's own pages"},
+    },
 )
 def refresh(
     request: Request,
@@ -399,6 +417,10 @@ def _refused(request: Request, settings: Settings, error: Unauthorized) -> JSONR
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[IpRateLimit],
     summary="End this sign-in",
+    responses={
+        401: {"description": "Neither a refresh token nor a valid access token was sent"},
+        403: {"description": "By cookie, only from this app's own pages"},
+    },
 )
 def logout(
     request: Request,

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
-from ba_assistant.schemas import ReadModel, UTCDatetime
+from ba_assistant.schemas import NonBlank, ReadModel, UTCDatetime
 
 
 class UserRead(ReadModel):
@@ -15,7 +17,7 @@ class UserRead(ReadModel):
 
 class DevLoginRequest(BaseModel):
     email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, NonBlank] = Field(min_length=1, max_length=200)
 
     @field_validator("name")
     @classmethod

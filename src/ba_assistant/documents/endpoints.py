@@ -98,7 +98,12 @@ def list_documents(
     status_code=status.HTTP_201_CREATED,
     summary="Upload a document",
     openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "Too large"}, 415: {"description": "Unsupported type"}},
+    responses={
+        400: {"description": "No name, no content or no file (validation_error)"},
+        413: {"description": "Larger than MAX_DOCUMENT_BYTES (`details.max_bytes`)"},
+        415: {"description": "Not JSON or multipart, or not a .txt .md .pdf .docx file"},
+        422: {"description": "A file that cannot be read: empty, scanned, password-protected"},
+    },
 )
 async def upload_document(
     user: CurrentUser,

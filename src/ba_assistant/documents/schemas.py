@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
-from ba_assistant.schemas import ReadModel, UTCDatetime
+from ba_assistant.schemas import NonBlankText, ReadModel, UTCDatetime
 
 
 class DocumentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=1000, examples=["Refund policy.md"])
-    content: str = Field(description="The document's text (plain text or markdown)")
+    content: Annotated[str, NonBlankText] = Field(
+        description="The document's text (plain text or markdown)"
+    )
 
 
 class DocumentRead(ReadModel):

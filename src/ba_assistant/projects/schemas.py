@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field, field_validator
 
-from ba_assistant.schemas import ReadModel, UTCDatetime
+from ba_assistant.schemas import NonBlank, ReadModel, UTCDatetime
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -18,14 +20,14 @@ def _clean_name(value: str | None) -> str | None:
 
 
 class ProjectCreate(BaseModel):
-    name: str = Field(max_length=NAME_MAX, examples=["Checkout redesign"])
+    name: Annotated[str, NonBlank] = Field(max_length=NAME_MAX, examples=["Checkout redesign"])
     description: str | None = Field(None, max_length=DESCRIPTION_MAX)
 
     _name = field_validator("name")(_clean_name)
 
 
 class ProjectUpdate(BaseModel):
-    name: str | None = Field(None, max_length=NAME_MAX)
+    name: Annotated[str, NonBlank] | None = Field(None, max_length=NAME_MAX)
     description: str | None = Field(None, max_length=DESCRIPTION_MAX)
 
     _name = field_validator("name")(_clean_name)

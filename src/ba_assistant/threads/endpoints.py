@@ -28,6 +28,7 @@ from ba_assistant.deps import (
 )
 from ba_assistant.errors import NotFound, RateLimited
 from ba_assistant.models import Message, Thread, User
+from ba_assistant.openapi import STREAM_RESPONSES
 from ba_assistant.schemas import Page, page_params
 from ba_assistant.threads import service as threads
 from ba_assistant.threads.schemas import (
@@ -271,7 +272,7 @@ def _is_uuid(value: str) -> bool:
     "/threads/{thread_id}/stream",
     response_class=StreamingResponse,
     summary="Follow a reply as it is written (server-sent events)",
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses=STREAM_RESPONSES,
 )
 async def stream_reply(
     thread: ThreadAccess,

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from ba_assistant.schemas import ReadModel, UTCDatetime
+from ba_assistant.schemas import NonBlank, ReadModel, UTCDatetime
 
 TITLE_MAX = 200
 MESSAGE_MAX = 50_000
@@ -20,7 +20,7 @@ def _clean_title(value: str | None) -> str | None:
 
 class ThreadCreate(BaseModel):
     title: str | None = Field(None, max_length=TITLE_MAX)
-    initial_message: str | None = Field(
+    initial_message: Annotated[str, NonBlank] | None = Field(
         None, max_length=MESSAGE_MAX, description="The first message of the conversation"
     )
 
@@ -110,7 +110,7 @@ class MessageList(BaseModel):
 
 
 class MessageCreate(BaseModel):
-    content: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    content: Annotated[str, NonBlank] = Field(min_length=1, max_length=MESSAGE_MAX)
     client_message_id: UUID | None = Field(
         None,
         description="A UUID the client makes once, when the message is written, and sends with "
