@@ -232,16 +232,21 @@ async def _post(
     return posted
 
 
-# Requests sending the same message (thread, client_message_id) in this process, one at a time:
-# the second finds the first's message instead of being refused a reply slot meanwhile.
-_sending: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+# Requests sending the same message (thread, client_message_id) on this event loop, one at a
+# time: the second finds the first's message instead of being refused a reply slot meanwhile.
+# An asyncio lock belongs to one loop; another loop (another app in the process) has its own,
+# and between them, as between instances, the unique index decides.
+_sending: weakref.WeakValueDictionary[tuple[int, str, str], asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
 
 
 @asynccontextmanager
 async def _one_at_a_time(thread_id: str, key: str) -> AsyncIterator[None]:
-    lock = _sending.get((thread_id, key))
+    name = (id(asyncio.get_running_loop()), thread_id, key)
+    lock = _sending.get(name)
     if lock is None:
-        lock = _sending[(thread_id, key)] = asyncio.Lock()
+        lock = _sending[name] = asyncio.Lock()
     async with lock:
         yield
 
